@@ -1,0 +1,69 @@
+"""Build the IOC marts with dbt (through Cosmos), then check them with Great Expectations.
+
+Runs whenever an extraction lands new raw data (Asset-scheduled). Each dbt node is built together
+with its tests (`dbt build`), so a failing test stops what depends on it. The data-quality checkpoint
+writes its results to `dq.validation_run` / `dq.validation_result` and publishes Data Docs; a critical
+failure fails the run. The `run` command passes `as_of` (the day "now" means for open dossiers) in the
+run's conf; scheduled runs use the run's logical date.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+from ioc_pipeline import config
+from ioc_pipeline.orchestration.airflow_glue import default_args
+from ioc_pipeline.orchestration.assets import MARTS, RAW_DEPARTMENTS, RAW_DOSSIERS
+from ioc_pipeline.orchestration.dbt_profile import profile_config
+
+MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
+AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
+
+
+@dag(
+    dag_id="ioc_build_marts",
+    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS),
+    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["ioc", "dbt", "quality"],
+    doc_md=__doc__,
+)
+def ioc_build_marts():
+    dbt_build = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=config.DBT_PROJECT_DIR,
+            manifest_path=MANIFEST,
+            project_name="ioc_warehouse",
+        ),
+        profile_config=profile_config(),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF}},
+    )
+
+    @task(outlets=[MARTS])
+    def check_data_quality() -> dict:
+        from airflow.exceptions import AirflowException
+
+        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
+        from ioc_pipeline.quality.checkpoint import run_fct_dossier_checkpoint
+
+        context = get_current_context()
+        label = (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
+        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=label)
+        summary = {"status": result.status, "passed": result.passed, "warned": result.warned,
+                   "failed": result.failed, "report": str(result.report_path)}
+        if result.status == "fail":
+            raise AirflowException(f"critical data-quality checks failed: {summary}")
+        return summary
+
+    dbt_build >> check_data_quality()
+
+
+ioc_build_marts()

@@ -1,0 +1,3 @@
+from ioc_pipeline.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""`python -m ioc_pipeline <command>`: the pipeline without the Airflow UI.
+
+- `run --from D --to D [--as-of D]`: the contract's run command (shared/contracts/run.md).
+- `simulate`: the source simulator in the foreground (both APIs on loopback).
+- `bootstrap`: create or update the warehouse's schemas, roles and raw tables.
+- `dbt-parse`: write the dbt manifest the build DAG is rendered from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date
+
+from ioc_pipeline import config
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ioc_pipeline.orchestration.runner import run
+    from ioc_pipeline.orchestration.sources_default import default_sources
+
+    with default_sources(args.interval_from, args.interval_to) as source_env:
+        report, summary = run(args.interval_from, args.interval_to, args.as_of, source_env)
+    print(summary)
+    return 1 if report.failures else 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from ioc_pipeline.simulator.cli import main as simulator_main
+
+    return simulator_main(args.rest) or 0
+
+
+def _cmd_bootstrap(args: argparse.Namespace) -> int:
+    from ioc_pipeline.warehouse.bootstrap import bootstrap
+    from ioc_pipeline.warehouse.locate import locate
+
+    url = locate()
+    bootstrap(url)
+    print(f"warehouse ready: {url.redacted()}")
+    return 0
+
+
+def _cmd_dbt_parse(args: argparse.Namespace) -> int:
+    from ioc_pipeline.orchestration.runner import dbt_parse
+    from ioc_pipeline.warehouse.locate import locate
+
+    dbt_parse(locate())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ioc_pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="extract, load, build and check one interval [from, to)")
+    run.add_argument("--from", dest="interval_from", type=_date, required=True)
+    run.add_argument("--to", dest="interval_to", type=_date, required=True)
+    run.add_argument("--as-of", dest="as_of", type=_date, default=None,
+                     help="the day 'now' means for open dossiers (default: --to)")
+    run.set_defaults(func=_cmd_run)
+    simulate = sub.add_parser("simulate", help="serve the simulated sources (see --help after it)", add_help=False)
+    simulate.add_argument("rest", nargs=argparse.REMAINDER)
+    simulate.set_defaults(func=_cmd_simulate)
+    sub.add_parser("bootstrap", help="create or update the warehouse").set_defaults(func=_cmd_bootstrap)
+    sub.add_parser("dbt-parse", help="write the dbt manifest").set_defaults(func=_cmd_dbt_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.update(config.QUIET_ENV)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    return args.func(args)

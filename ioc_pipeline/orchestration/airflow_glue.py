@@ -1,0 +1,42 @@
+"""Small pieces every DAG shares: connections, default arguments, run settings.
+
+Read inside tasks only (never at DAG parse time), except `default_args`, which is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from ioc_pipeline import config
+from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.warehouse.locate import from_airflow_connection
+
+
+def default_args() -> dict:
+    """Scheduled runs retry a failed task; the `run` command sets IOC_TASK_RETRIES=0 because the
+    HTTP layer already retried and a person is waiting for the answer."""
+    return {
+        "owner": "ioc-data",
+        "retries": int(os.environ.get("IOC_TASK_RETRIES", "2")),
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+    }
+
+
+def warehouse_url() -> str:
+    """The warehouse as a libpq URL, from the Airflow connection `warehouse`."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(config.CONN_WAREHOUSE)
+    return from_airflow_connection(conn.host, conn.port, conn.login, conn.password, conn.schema).url
+
+
+def http_endpoint(conn_id: str) -> HttpEndpoint:
+    """An HTTP source from its Airflow connection."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    scheme = conn.conn_type if conn.conn_type in ("http", "https") else "http"
+    port = f":{conn.port}" if conn.port else ""
+    return HttpEndpoint(base_url=f"{scheme}://{conn.host}{port}", login=conn.login, password=conn.password)

@@ -1,0 +1,20 @@
+"""The Assets that link extraction to the dbt build.
+
+URIs follow the postgres Asset scheme Airflow requires (`postgres://host:port/database/schema/table`);
+the host is the connection id `warehouse`, a stable name rather than a machine.
+"""
+
+from airflow.sdk import Asset
+
+RAW_DOSSIERS = Asset(
+    name="raw.one_stop_shop__dossier",
+    uri="postgres://warehouse:5432/ioc_warehouse/raw/one_stop_shop__dossier",
+)
+RAW_DEPARTMENTS = Asset(
+    name="raw.dvc_portal__department",
+    uri="postgres://warehouse:5432/ioc_warehouse/raw/dvc_portal__department",
+)
+MARTS = Asset(
+    name="marts.fct_dossier",
+    uri="postgres://warehouse:5432/ioc_warehouse/marts/fct_dossier",
+)

@@ -1,0 +1,144 @@
+"""Find the warehouse PostgreSQL, or start an embedded one, as `shared/contracts/run.md` asks.
+
+Order: `WAREHOUSE_URL` if set; else a local server on 127.0.0.1:5432 if one answers; else an embedded
+PostgreSQL 16 (`pgserver`, a real server shipped as a wheel) under the git-ignored `.pgdata/`. The
+embedded server keeps running after this process ends, because Airflow task processes connect to it
+too; `python -m ioc_pipeline warehouse-stop` stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+import psycopg
+
+from ioc_pipeline import config
+
+log = logging.getLogger(__name__)
+
+LOCAL_SERVER_URL = f"postgresql://postgres@127.0.0.1:5432/{config.WAREHOUSE_DATABASE}"
+
+
+@dataclass(frozen=True)
+class WarehouseUrl:
+    """A libpq URL with the parts Airflow, dbt and GX each need in their own shape."""
+
+    url: str
+
+    @property
+    def _parts(self):
+        return urlsplit(self.url)
+
+    @property
+    def host(self) -> str:
+        """TCP host, or the socket directory when the URL carries `?host=/dir`."""
+        query_host = parse_qs(self._parts.query).get("host")
+        if query_host:
+            return query_host[0]
+        return self._parts.hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self._parts.port or 5432
+
+    @property
+    def user(self) -> str:
+        return unquote(self._parts.username or "postgres")
+
+    @property
+    def password(self) -> str:
+        return unquote(self._parts.password or "")
+
+    @property
+    def database(self) -> str:
+        return self._parts.path.lstrip("/") or "postgres"
+
+    def with_database(self, database: str) -> "WarehouseUrl":
+        p = self._parts
+        return WarehouseUrl(urlunsplit((p.scheme, p.netloc, "/" + database, p.query, p.fragment)))
+
+    def airflow_conn_json(self) -> str:
+        """The `AIRFLOW_CONN_WAREHOUSE` value. JSON, not a URI: a socket directory as host survives it."""
+        return json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": self.host,
+                "port": self.port,
+                "login": self.user,
+                "password": self.password,
+                "schema": self.database,
+            }
+        )
+
+    def dbt_env(self) -> dict[str, str]:
+        """Variables read by `dbt_project/profiles.yml` (the CLI's dbt; Airflow uses Cosmos)."""
+        return {
+            "DBT_PG_HOST": self.host,
+            "DBT_PG_PORT": str(self.port),
+            "DBT_PG_USER": self.user,
+            "DBT_PG_PASSWORD": self.password,
+            "DBT_PG_DBNAME": self.database,
+        }
+
+    def redacted(self) -> str:
+        p = self._parts
+        netloc = p.netloc
+        if p.password:
+            netloc = netloc.replace(":" + p.password + "@", ":***@")
+        return urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+
+
+def from_airflow_connection(host: str, port: int | None, login: str | None, password: str | None,
+                            schema: str | None) -> WarehouseUrl:
+    """Rebuild a libpq URL from the fields of an Airflow connection (inside tasks)."""
+    auth = quote(login or "postgres", safe="")
+    if password:
+        auth += ":" + quote(password, safe="")
+    database = schema or config.WAREHOUSE_DATABASE
+    if host and host.startswith("/"):
+        return WarehouseUrl(f"postgresql://{auth}@/{database}?host={quote(host)}&port={port or 5432}")
+    return WarehouseUrl(f"postgresql://{auth}@{host or '127.0.0.1'}:{port or 5432}/{database}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def start_embedded() -> WarehouseUrl:
+    """Start (or reuse) the embedded PostgreSQL under `.pgdata/`."""
+    import pgserver  # heavy import, only when actually needed
+
+    config.EMBEDDED_PG_DIR.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(config.EMBEDDED_PG_DIR, cleanup_mode=None)
+    url = WarehouseUrl(server.get_uri(config.WAREHOUSE_DATABASE))
+    log.info("started embedded PostgreSQL at %s", config.EMBEDDED_PG_DIR)
+    return url
+
+
+def locate() -> WarehouseUrl:
+    """The warehouse to use, started if needed. Does not create the database (see bootstrap)."""
+    explicit = os.environ.get("WAREHOUSE_URL")
+    if explicit:
+        return WarehouseUrl(explicit)
+    if _answers(WarehouseUrl(LOCAL_SERVER_URL).with_database("postgres").url):
+        return WarehouseUrl(LOCAL_SERVER_URL)
+    log.warning("no PostgreSQL answers on 127.0.0.1:5432: starting the embedded server")
+    return start_embedded()
+
+
+def ensure_database(url: WarehouseUrl) -> None:
+    """Create the warehouse database if the server does not have it yet."""
+    admin = url.with_database("postgres").url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (url.database,)).fetchone()
+        if not exists:
+            conn.execute(f'create database "{url.database}"')
+            log.info("created database %s", url.database)

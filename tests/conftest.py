@@ -1,0 +1,56 @@
+"""Shared fixtures: a throwaway warehouse database per test module, on a real PostgreSQL.
+
+The server is the one the project itself would use (WAREHOUSE_URL, else 127.0.0.1:5432, else the
+embedded one); each fixture creates its own database with a random name and drops it afterwards, so
+tests never touch the demo warehouse and can run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+from ioc_pipeline import config
+
+os.environ.update(config.QUIET_ENV)
+
+
+def _server_url():
+    from ioc_pipeline.warehouse.locate import locate
+
+    return locate()
+
+
+def make_database(prefix: str):
+    """A fresh, bootstrapped warehouse database; returns (WarehouseUrl, drop callable)."""
+    from ioc_pipeline.warehouse.bootstrap import bootstrap
+
+    base = _server_url()
+    url = base.with_database(f"{prefix}_{uuid.uuid4().hex[:10]}")
+    bootstrap(url)
+
+    def drop():
+        with psycopg.connect(base.with_database("postgres").url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{url.database}" with (force)')
+
+    return url, drop
+
+
+@pytest.fixture(scope="module")
+def warehouse():
+    url, drop = make_database("ioc_test")
+    yield url
+    drop()
+
+
+@pytest.fixture()
+def db(warehouse):
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        yield conn
+
+
+def scalar(conn, sql, *params):
+    return conn.execute(sql, params).fetchone()[0]
