@@ -1,0 +1,13 @@
+"""Seeded simulator of the province's source systems (one-stop-shop dossier API, public-service portal).
+
+Used by the tests, by the demo and as the pipeline's default source. Layout, one concern a module:
+`world` (agencies, procedures), `calendar` (working days), `dossiers` (record generation),
+`faults` (what to get wrong), `server` (HTTP serving), `cli` (foreground runner).
+"""
+
+from .dossiers import generate_dossiers, uses_legacy_date_format
+from .faults import Faults
+from .server import SimulatorServer
+from .world import AGENCIES, PROCEDURES
+
+__all__ = ["AGENCIES", "PROCEDURES", "Faults", "SimulatorServer", "generate_dossiers", "uses_legacy_date_format"]

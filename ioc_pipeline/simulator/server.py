@@ -1,0 +1,349 @@
+"""The two simulated source systems served over real HTTP on loopback.
+
+Why real HTTP and only the standard library: the extractors must be exercised exactly as they
+will talk to the province's systems (status codes, headers, auth, paging, URL encoding), and the
+simulator must start in milliseconds inside a test or the demo without extra dependencies. Each
+API gets its own `ThreadingHTTPServer` on its own port, because they are two different systems
+with two different Airflow connections (`shared/contracts/run.md`).
+
+- Dossier API (`sources.md` §1): `GET /api/v1/hoso`, bearer API key, filter `[updated_from,
+  updated_to)` on `NgayCapNhat` read as Vietnam local time, order `NgayCapNhat` then `MaHoSo`.
+- Portal API (`sources.md` §2): client-credential tokens, enveloped, paged `departments` and
+  `formalities` catalogs from `world.py`.
+
+Records are fixed for the life of a server; faults come from `faults.Faults`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import secrets
+import threading
+import time
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
+
+from .dossiers import generate_dossiers, to_local_naive
+from .faults import Faults, apply_record_faults
+from .world import AGENCIES, PROCEDURES
+
+HOSO_PATH = "/api/v1/hoso"
+TOKEN_PATH = "/api/v1/auth/token"
+CATALOG_PATHS = {"/api/v1/reporting/departments": AGENCIES, "/api/v1/reporting/formalities": PROCEDURES}
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+PORTAL_DEFAULT_PAGE_SIZE, PORTAL_MAX_PAGE_SIZE = 20, 1000
+DEFAULT_TOKEN_LIFETIME = 3600
+
+
+class SimulatorServer:
+    """Both source systems, on two loopback ports; `start()` / `stop()` or use as a context manager.
+
+    `records`: the dossiers to serve (default: `generate_dossiers(seed, start, end, as_of)`).
+    `.records` is exactly what the API serves (after record faults), `.clean_records` what was given
+    or generated, `.damaged` which codes the record faults hit, `.request_log` every (path, status).
+    """
+
+    def __init__(
+        self,
+        records: list[dict] | None = None,
+        seed: int = 2024,
+        start: date = date(2024, 7, 1),
+        end: date = date(2025, 1, 1),
+        as_of: datetime | None = None,
+        api_key: str = "sim-key",
+        client_id: str = "sim-client",
+        client_secret: str = "sim-secret",
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        dossier_port: int = 0,
+        portal_port: int = 0,
+    ):
+        self.faults = faults if faults is not None else Faults()
+        self.clean_records = records if records is not None else generate_dossiers(seed, start, end, as_of)
+        self.records, self.damaged = apply_record_faults(self.clean_records, self.faults)
+        self.api_key, self.client_id, self.client_secret = api_key, client_id, client_secret
+        self.host = host
+        self.request_log: list[tuple[str, int]] = []
+        self.hoso_requests = 0
+        self._ports = {"dossier": dossier_port, "portal": portal_port}
+        self._index = _DossierIndex(self.records)
+        self._tokens: dict[str, float] = {}  # token -> monotonic expiry
+        self._lock = threading.Lock()
+        self._servers: dict[str, ThreadingHTTPServer] = {}
+
+    # --- lifecycle ---
+
+    def start(self) -> "SimulatorServer":
+        """Bind both ports and serve in daemon threads."""
+        for name, handler in (("dossier", _DossierHandler), ("portal", _PortalHandler)):
+            server = ThreadingHTTPServer((self.host, self._ports[name]), handler)
+            server.daemon_threads = True
+            server.sim = self  # type: ignore[attr-defined]
+            self._servers[name] = server
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{name}", daemon=True
+            ).start()
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
+        self._servers.clear()
+
+    def __enter__(self) -> "SimulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- addresses ---
+
+    def _port(self, name: str) -> int:
+        if name not in self._servers:
+            raise RuntimeError("SimulatorServer is not started")
+        return self._servers[name].server_address[1]
+
+    @property
+    def dossier_url(self) -> str:
+        return f"http://{self.host}:{self._port('dossier')}"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.host}:{self._port('portal')}"
+
+    @property
+    def dossier_conn_uri(self) -> str:
+        """Airflow connection URI of the dossier API: the API key is the password."""
+        return f"http://:{quote(self.api_key, safe='')}@{self.host}:{self._port('dossier')}"
+
+    @property
+    def portal_conn_uri(self) -> str:
+        """Airflow connection URI of the portal: client id and secret as login and password."""
+        login, password = quote(self.client_id, safe=""), quote(self.client_secret, safe="")
+        return f"http://{login}:{password}@{self.host}:{self._port('portal')}"
+
+    # --- shared state used by the handlers ---
+
+    def _log(self, path: str, status: int) -> None:
+        with self._lock:
+            self.request_log.append((path, status))
+
+    def _next_hoso_request(self) -> int:
+        with self._lock:
+            self.hoso_requests += 1
+            return self.hoso_requests
+
+    def _issue_token(self) -> tuple[str, float]:
+        lifetime = self.faults.token_expires_after
+        lifetime = DEFAULT_TOKEN_LIFETIME if lifetime is None else lifetime
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = time.monotonic() + lifetime
+        return token, lifetime
+
+    def _token_state(self, token: str | None) -> str:
+        """'ok', 'expired' or 'unknown'."""
+        with self._lock:
+            expiry = self._tokens.get(token) if token else None
+        if expiry is None:
+            return "unknown"
+        return "ok" if time.monotonic() < expiry else "expired"
+
+
+class _DossierIndex:
+    """The served records sorted by (NgayCapNhat, MaHoSo), for half-open time-window queries.
+
+    A record whose `NgayCapNhat` cannot be read is in no window (the simulator cannot place it).
+    """
+
+    def __init__(self, records: list[dict]):
+        rows = []
+        for record in records:
+            updated = _read_source_time(record.get("NgayCapNhat"))
+            if updated is not None:
+                rows.append((updated, record.get("MaHoSo") or "", record))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        self._times = [row[0] for row in rows]
+        self._records = [row[2] for row in rows]
+
+    def window(self, lo: datetime, hi: datetime) -> list[dict]:
+        """Records with lo <= NgayCapNhat < hi, in order."""
+        return self._records[bisect.bisect_left(self._times, lo) : bisect.bisect_left(self._times, hi)]
+
+
+def _read_source_time(value) -> datetime | None:
+    """The simulator's own reading of a record date (both source formats), None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            pass
+    return None
+
+
+def _read_iso_param(value: str) -> datetime:
+    """An ISO 8601 query timestamp as Vietnam local time (naive). ValueError if unreadable.
+
+    Accepts an offset, `Z`, or none (local); a `+` of the offset that arrived URL-decoded as a
+    space (`...T00:00:00 07:00`) is put back.
+    """
+    text = value.strip()
+    sep = "T" if "T" in text else " "
+    day, found, clock = text.partition(sep)
+    if found and " " in clock:
+        clock = clock.replace(" ", "+", 1)
+    return to_local_naive(datetime.fromisoformat(day + found + clock))
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    """JSON replies, request logging into the simulator, no stderr chatter."""
+
+    server_version = "IOCSimulator/1.0"
+    sim: SimulatorServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.sim = self.server.sim  # type: ignore[attr-defined]
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 - signature of the base class
+        pass
+
+    def _path(self) -> str:
+        return urlsplit(self.path).path
+
+    def _reply(self, status: int, payload, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.sim._log(self._path(), status)
+
+    def _bearer(self) -> str | None:
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class _DossierHandler(_JsonHandler):
+    """GET /api/v1/hoso."""
+
+    def do_GET(self) -> None:
+        if self._path() != HOSO_PATH:
+            self._reply(404, {"error": "not found"})
+            return
+        failure = self.sim.faults.http_failure(self.sim._next_hoso_request())
+        if failure:
+            status, headers = failure
+            self._reply(status, {"error": f"simulated failure {status}"}, headers)
+            return
+        if self._bearer() != self.sim.api_key:
+            self._reply(401, {"error": "missing or wrong API key"}, {"WWW-Authenticate": "Bearer"})
+            return
+        try:
+            lo, hi, page, page_size = self._params()
+        except ValueError as exc:
+            self._reply(400, {"error": str(exc)})
+            return
+        matching = self.sim._index.window(lo, hi)
+        first = (page - 1) * page_size
+        items = matching[first : first + page_size]
+        if self.sim.faults.duplicate_across_pages and items and first > 0:
+            items = [matching[first - 1], *items]
+        self._reply(200, {"total": len(matching), "page": page, "page_size": page_size, "items": items})
+
+    def _params(self) -> tuple[datetime, datetime, int, int]:
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
+        def one(name: str, default: str | None = None) -> str:
+            values = query.get(name)
+            if not values or values[0] == "":
+                if default is None:
+                    raise ValueError(f"missing parameter {name}")
+                return default
+            return values[0]
+
+        bounds = []
+        for name in ("updated_from", "updated_to"):
+            try:
+                bounds.append(_read_iso_param(one(name)))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        numbers = []
+        for name, default in (("page", "1"), ("page_size", str(DEFAULT_PAGE_SIZE))):
+            try:
+                numbers.append(int(one(name, default)))
+            except ValueError:
+                raise ValueError(f"{name} must be an integer") from None
+        (lo, hi), (page, page_size) = bounds, numbers
+        if lo > hi:
+            raise ValueError("updated_from is after updated_to")
+        if page < 1:
+            raise ValueError("page starts at 1")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        return lo, hi, page, page_size
+
+
+class _PortalHandler(_JsonHandler):
+    """POST /api/v1/auth/token and the paged reporting catalogs, in the portal's envelope."""
+
+    def _envelope(self, status: int, code: str, data=None, message: str = "", **top) -> None:
+        self._reply(status, {**top, "code": code, "data": data, "message": message})
+
+    def _body(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        return body
+
+    def do_POST(self) -> None:
+        path = self._path()
+        try:
+            body = self._body()
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            self._envelope(400, "BAD_REQUEST", message=f"unreadable JSON body: {exc}")
+            return
+        if path == TOKEN_PATH:
+            self._token(body)
+        elif path in CATALOG_PATHS:
+            self._catalog(CATALOG_PATHS[path], body)
+        else:
+            self._envelope(404, "NOT_FOUND", message=f"no such endpoint {path}")
+
+    def _token(self, body: dict) -> None:
+        if body.get("client_id") != self.sim.client_id or body.get("client_secret") != self.sim.client_secret:
+            self._envelope(401, "UNAUTHORIZED", message="wrong client_id or client_secret")
+            return
+        token, lifetime = self.sim._issue_token()
+        grant = {"access_token": token, "expires_in": lifetime}
+        # The contract shows the grant at the top level and says every reply is an envelope: do both.
+        self._envelope(200, "OK", grant, **grant)
+
+    def _catalog(self, items: list[dict], body: dict) -> None:
+        state = self.sim._token_state(self._bearer())
+        if state != "ok":
+            self._envelope(401, "TOKEN_EXPIRED" if state == "expired" else "UNAUTHORIZED", message=f"token {state}")
+            return
+        page, size = body.get("currentPage", 1), body.get("pageSize", PORTAL_DEFAULT_PAGE_SIZE)
+        valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (page, size))
+        if not valid or page < 1 or not 1 <= size <= PORTAL_MAX_PAGE_SIZE:
+            # The portal answers some errors with HTTP 200 and another code (sources.md §2).
+            self._envelope(200, "INVALID_PARAMETER", message="currentPage >= 1, 1 <= pageSize <= 1000")
+            return
+        data = {
+            "items": items[(page - 1) * size : page * size],
+            "currentPage": page,
+            "totalPages": math.ceil(len(items) / size),
+        }
+        self._envelope(200, "OK", data)
