@@ -43,7 +43,12 @@ def ioc_build_marts():
         ),
         profile_config=profile_config(),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # Tests that read two models (relationships) run once both are built.
+            should_detach_multiple_parents_tests=True,
+        ),
         operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF}},
     )
 

@@ -16,6 +16,12 @@ class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
 
     required_fields = ["host", "user", "dbname"]
 
+    def get_dbt_value(self, name: str):
+        value = super().get_dbt_value(name)
+        if name == "password" and value is None:
+            return ""  # trust/socket authentication: dbt needs the variable, not a secret
+        return value
+
 
 def profile_config():
     from cosmos import ProfileConfig

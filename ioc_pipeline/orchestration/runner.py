@@ -148,7 +148,11 @@ def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
         lines.append(f"  {b['source'] + '.' + b['entity']:<28}{b['status']:<9}{b['rows_received']:>9}"
                      f"{b['rows_loaded']:>9}{b['rows_quarantined']:>9}{b['rows_duplicate']:>7}")
     models = sum(v for k, v in report.dbt_nodes.items() if k.startswith(("model:", "seed:")))
-    tests = {k.split(":", 1)[1]: v for k, v in report.dbt_nodes.items() if k.startswith(("test:", "unit_test:"))}
+    tests: dict[str, int] = {}
+    for key, count in report.dbt_nodes.items():
+        kind, status = key.split(":", 1)
+        if kind in ("test", "unit_test"):
+            tests[status] = tests.get(status, 0) + count
     lines += ["", f"dbt: {models} models/seeds built; tests " +
               (", ".join(f"{v} {k}" for k, v in sorted(tests.items())) or "none")]
     if report.quality:
