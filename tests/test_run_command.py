@@ -92,6 +92,10 @@ def _expected_online_counts(records, month: date) -> tuple[int, int, int]:
 def test_online_rate_of_september_matches_the_simulator(first_run, simulated_records):
     url, _, _ = first_run
     accepted, online, remote = _expected_online_counts(simulated_records, date(2024, 9, 1))
+    # Worked out from the simulator's September 2024 records (seed 2024): 63 accepted, of which 47
+    # online (KenhThucHien = 2), of which 41 keyed in by the applicant (NoiNopHoSo 1 or null):
+    # 41 / 63 = 0.6508 >= 0.65, so September just meets its target.
+    assert (accepted, online, remote) == (63, 47, 41)
     with psycopg.connect(url.url) as conn:
         row = conn.execute(
             """select dossiers_accepted, dossiers_online, dossiers_online_remote, online_rate,
