@@ -23,7 +23,7 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 STATE_DIR = PROJECT_ROOT / ".run"
 # IOC_AIRFLOW_HOME moves it (tests use a throwaway one); never the warehouse database.
 AIRFLOW_HOME_DIR = Path(os.environ.get("IOC_AIRFLOW_HOME", PROJECT_ROOT / ".airflow"))
-EMBEDDED_PG_DIR = PROJECT_ROOT / ".pgdata"
+EMBEDDED_PG_DIR = Path(os.environ.get("IOC_EMBEDDED_PG_DIR", PROJECT_ROOT / ".pgdata"))
 REPORTS_DIR = PROJECT_ROOT / "reports"
 DATA_DOCS_DIR = Path(os.environ.get("IOC_DATA_DOCS_DIR", REPORTS_DIR / "data_docs"))
 

@@ -20,7 +20,9 @@ from ioc_pipeline import config
 
 log = logging.getLogger(__name__)
 
-LOCAL_SERVER_URL = f"postgresql://postgres@127.0.0.1:5432/{config.WAREHOUSE_DATABASE}"
+# Where a local server is looked for first (IOC_LOCAL_PG_URL overrides it, e.g. to test the fallback).
+LOCAL_SERVER_URL = os.environ.get("IOC_LOCAL_PG_URL",
+                                  f"postgresql://postgres@127.0.0.1:5432/{config.WAREHOUSE_DATABASE}")
 
 
 @dataclass(frozen=True)
