@@ -1,4 +1,8 @@
-"""Create the warehouse's schemas, roles, raw and audit tables (idempotent)."""
+"""Create the warehouse's schemas, roles, raw, audit and dq tables (idempotent).
+
+The DDL lives in `sql/`, one file per area, run in name order (schemas and roles, audit, raw per
+source, dq), so each source's raw tables sit in one readable file.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ from ioc_pipeline.warehouse.locate import WarehouseUrl, ensure_database
 
 
 def bootstrap_sql() -> str:
-    return resources.files("ioc_pipeline.warehouse").joinpath("bootstrap.sql").read_text("utf-8")
+    folder = resources.files("ioc_pipeline.warehouse").joinpath("sql")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return "\n".join(f.read_text("utf-8") for f in files)
 
 
 def bootstrap(url: WarehouseUrl) -> None:
     """Make the database and everything the loaders and dbt expect; safe to run every time."""
     ensure_database(url)
     with psycopg.connect(url.url) as conn:
-        # Concurrent bootstraps (parallel tests, two Airflow tasks) must not race on role creation.
+        # Concurrent bootstraps of one database (two Airflow tasks) must not interleave.
         conn.execute("select pg_advisory_xact_lock(hashtext('ioc_pipeline.bootstrap'))")
         conn.execute(bootstrap_sql())

@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-psycopg = pytest.importorskip("psycopg")
+import psycopg
+
+from tests.conftest import make_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-BOOTSTRAP_SQL = REPO_ROOT / "ioc_pipeline" / "warehouse" / "bootstrap.sql"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -230,35 +231,16 @@ def load_raw(conn) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _conninfo(dbname: str) -> dict:
-    return {
-        "host": os.environ.get("DBT_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("DBT_PG_PORT", "5432")),
-        "user": os.environ.get("DBT_PG_USER", "postgres"),
-        "password": os.environ.get("DBT_PG_PASSWORD", ""),
-        "dbname": dbname,
-        "connect_timeout": 5,
-    }
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    """Name of a fresh, bootstrapped and loaded database; dropped afterwards."""
+    """A fresh, bootstrapped and loaded warehouse database (WarehouseUrl); dropped afterwards."""
+    url, drop = make_database("ioc_dbt_test")
     try:
-        admin = psycopg.connect(**_conninfo("postgres"), autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server to test against: {exc}")
-    dbname = f"ioc_dbt_test_{secrets.token_hex(4)}"
-    admin.execute(f'create database "{dbname}"')
-    try:
-        with psycopg.connect(**_conninfo(dbname), autocommit=True) as conn:
-            conn.execute(BOOTSTRAP_SQL.read_text(encoding="utf-8"))
-        with psycopg.connect(**_conninfo(dbname)) as conn:
+        with psycopg.connect(url.url) as conn:
             load_raw(conn)
-        yield dbname
+        yield url
     finally:
-        admin.execute(f'drop database if exists "{dbname}" with (force)')
-        admin.close()
+        drop()
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +250,7 @@ def built(warehouse, tmp_path_factory):
     work = tmp_path_factory.mktemp("dbt")
     env = {
         **os.environ,
-        "DBT_PG_DBNAME": warehouse,
+        **warehouse.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
     }
@@ -289,7 +271,7 @@ def built(warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def db(built):
-    with psycopg.connect(**_conninfo(built), autocommit=True) as conn:
+    with psycopg.connect(built.url, autocommit=True) as conn:
         yield conn
 
 

@@ -12,14 +12,14 @@ import uuid
 from pathlib import Path
 
 import psycopg
+
+from tests.conftest import make_database
 import pytest
 
 from ioc_pipeline.quality import checkpoint as cp
 from ioc_pipeline.quality.checkpoint import QualityResult, run_fct_dossier_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
-BOOTSTRAP_SQL = ROOT / "ioc_pipeline" / "warehouse" / "bootstrap.sql"
-ADMIN_URL = os.environ.get("IOC_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SOCKET_DIR = Path("/var/run/postgresql")
 
 FCT_DOSSIER_DDL = """
@@ -89,22 +89,13 @@ GOOD_ROWS = [
 
 @pytest.fixture(scope="module")
 def warehouse_url() -> str:
-    name = f"ioc_dq_test_{uuid.uuid4().hex[:10]}"
+    url, drop = make_database("ioc_dq_test")
     try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:  # pragma: no cover
-        pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'create database "{name}"')
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
-        with psycopg.connect(url) as conn:
-            conn.execute(BOOTSTRAP_SQL.read_text(encoding="utf-8"))
+        with psycopg.connect(url.url) as conn:
             conn.execute(FCT_DOSSIER_DDL)
-        yield url
+        yield url.url
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+        drop()
 
 
 @pytest.fixture(scope="module", autouse=True)
