@@ -45,12 +45,14 @@ def ioc_extract_sources():
     def extract_one_stop_shop_dossiers() -> dict:
         from ioc_pipeline import config
         from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.orchestration.extract import extract_dossiers, extraction_window
+        from ioc_pipeline.loading.entities import DOSSIER
+        from ioc_pipeline.orchestration.extract import extract_dossiers, extraction_window, watermark
 
         context = get_current_context()
+        url = warehouse_url()
         start, end = extraction_window(context["data_interval_start"], context["data_interval_end"],
-                                       context["dag_run"].conf)
-        result = extract_dossiers(warehouse_url(), http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
+                                       context["dag_run"].conf, watermark(url, DOSSIER.source, DOSSIER.entity))
+        result = extract_dossiers(url, http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
                                   run_label=_run_label(context))
         return _raise_if_failed(result)
 

@@ -178,3 +178,27 @@ def test_portal_departments_keep_every_version(fresh):
     assert result.status == "success", result.error
     assert result.counts.loaded == len(AGENCIES) and again.counts.loaded == 0
     assert scalar(conn, "select count(*) from raw.dvc_portal__department where agency_code = '000.03.31.H03'") == 2
+
+
+def test_scheduled_windows_start_at_the_watermark_and_overlap(fresh):
+    url, conn = fresh
+    from datetime import timedelta
+
+    from ioc_pipeline.orchestration.extract import DEFAULT_OVERLAP, extraction_window, watermark
+
+    nightly = (datetime(2024, 9, 10, 1, tzinfo=VN), datetime(2024, 9, 11, 1, tzinfo=VN))
+    # Never loaded: the data interval, reaching back by the overlap margin.
+    assert watermark(url.url, "one_stop_shop", "dossier") is None
+    assert extraction_window(*nightly, None, None) == (nightly[0] - DEFAULT_OVERLAP, nightly[1])
+    # Last success ended on 7 September (two nights failed since): catch up from there.
+    with SimulatorServer() as server:
+        endpoint = HttpEndpoint.from_uri(server.dossier_conn_uri)
+        extract_dossiers(url.url, endpoint, datetime(2024, 9, 1, tzinfo=VN), datetime(2024, 9, 7, 1, tzinfo=VN),
+                         policy=FAST)
+    mark = watermark(url.url, "one_stop_shop", "dossier")
+    assert mark == datetime(2024, 9, 7, 1, tzinfo=VN)
+    assert extraction_window(*nightly, {}, mark) == (mark - DEFAULT_OVERLAP, nightly[1])
+    # An explicit catch-up interval (the run command) is taken as given.
+    conf = {"interval_start": "2024-07-01T00:00:00+07:00", "interval_end": "2025-01-01T00:00:00+07:00"}
+    assert extraction_window(*nightly, conf, mark) == (datetime(2024, 7, 1, tzinfo=VN), datetime(2025, 1, 1, tzinfo=VN))
+    assert DEFAULT_OVERLAP == timedelta(hours=2)

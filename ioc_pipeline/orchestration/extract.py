@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
+import psycopg
+
 from ioc_pipeline import config
 from ioc_pipeline.config import HttpEndpoint
 from ioc_pipeline.loading.entities import DEPARTMENT, DOSSIER
@@ -28,13 +30,29 @@ def overlap() -> timedelta:
     return timedelta(minutes=int(minutes)) if minutes else DEFAULT_OVERLAP
 
 
-def extraction_window(interval_start: datetime, interval_end: datetime, conf: dict | None) -> tuple[datetime, datetime]:
-    """The `[from, to)` to extract: an explicit catch-up interval from the run command, else the
-    scheduled data interval widened by the overlap margin."""
+def extraction_window(interval_start: datetime, interval_end: datetime, conf: dict | None,
+                      watermark: datetime | None = None) -> tuple[datetime, datetime]:
+    """The `[from, to)` to extract.
+
+    An explicit catch-up interval from the run command is taken as given. A scheduled run starts at
+    the stored watermark (the end of the last successful batch) if that is earlier than its data
+    interval, so nights that failed or never ran are caught up, and reaches back by the overlap
+    margin so a record that changed while the previous extraction was paging is seen now.
+    """
     conf = conf or {}
     if conf.get("interval_start") and conf.get("interval_end"):
         return datetime.fromisoformat(conf["interval_start"]), datetime.fromisoformat(conf["interval_end"])
-    return interval_start - overlap(), interval_end
+    start = min(interval_start, watermark) if watermark else interval_start
+    return start - overlap(), interval_end
+
+
+def watermark(warehouse_url: str, source: str, entity: str) -> datetime | None:
+    """End of the latest successfully loaded interval of a source, from `audit.load_batch`."""
+    with psycopg.connect(warehouse_url) as conn:
+        row = conn.execute(
+            """select max(interval_end) from audit.load_batch
+                where source = %s and entity = %s and status = 'success'""", (source, entity)).fetchone()
+    return row[0]
 
 
 def extract_dossiers(warehouse_url: str, endpoint: HttpEndpoint, interval_start: datetime, interval_end: datetime,
