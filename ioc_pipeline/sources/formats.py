@@ -25,22 +25,26 @@ class UnreadableValue(ValueError):
 
 
 def parse_source_datetime(value: str) -> datetime:
-    """A source date string as an aware datetime in Vietnam time."""
+    """A source date string as an aware datetime in Vietnam time.
+
+    Built from the digits with `datetime(...)` rather than `strptime`: it validates the same way
+    (31 February raises) at a fraction of the cost, and loads parse several dates per record.
+    """
     if not isinstance(value, str):
         raise UnreadableValue(f"date is not a string: {value!r}")
     text = value.strip()
     try:
         if _COMPACT.match(text):
-            naive = datetime.strptime(text, "%Y%m%d%H%M%S")
+            parts = (text[0:4], text[4:6], text[6:8], text[8:10], text[10:12], text[12:14])
         elif _SLASHED.match(text):
-            naive = datetime.strptime(text, "%d/%m/%Y %H:%M:%S")
+            parts = (text[6:10], text[3:5], text[0:2], text[11:13], text[14:16], text[17:19])
         else:
             raise UnreadableValue(f"unknown date format: {value!r}")
-    except ValueError as exc:
-        if isinstance(exc, UnreadableValue):
-            raise
+        return datetime(*(int(p) for p in parts), tzinfo=VN)
+    except UnreadableValue:
+        raise
+    except ValueError:
         raise UnreadableValue(f"impossible date: {value!r}") from None
-    return naive.replace(tzinfo=VN)
 
 
 def parse_iso_date(value: str) -> date:
