@@ -28,16 +28,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from ioc_pipeline.orchestration.runner import run
     from ioc_pipeline.orchestration.sources_default import default_sources
 
+    if args.interval_to <= args.interval_from:
+        print("python -m ioc_pipeline run: --to must be after --from (the interval is [from, to))", file=sys.stderr)
+        return 2
     with default_sources(args.interval_from, args.interval_to) as source_env:
         report, summary = run(args.interval_from, args.interval_to, args.as_of, source_env)
     print(summary)
     return 1 if report.failures else 0
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
+def _simulate(argv: list[str]) -> int:
+    """The simulator has its own options; hand them over untouched."""
     from ioc_pipeline.simulator.cli import main as simulator_main
 
-    return simulator_main(args.rest) or 0
+    return simulator_main(argv) or 0
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -68,9 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", dest="as_of", type=_date, default=None,
                      help="the day 'now' means for open dossiers (default: --to)")
     run.set_defaults(func=_cmd_run)
-    simulate = sub.add_parser("simulate", help="serve the simulated sources (see --help after it)", add_help=False)
-    simulate.add_argument("rest", nargs=argparse.REMAINDER)
-    simulate.set_defaults(func=_cmd_simulate)
+    sub.add_parser("simulate", help="serve the simulated sources (`simulate --help` lists its options)",
+                   add_help=False)
     sub.add_parser("bootstrap", help="create or update the warehouse").set_defaults(func=_cmd_bootstrap)
     sub.add_parser("dbt-parse", help="write the dbt manifest").set_defaults(func=_cmd_dbt_parse)
     return parser
@@ -80,5 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(config.QUIET_ENV)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulate"]:
+        return _simulate(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
