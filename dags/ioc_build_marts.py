@@ -16,7 +16,13 @@ from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
 from ioc_pipeline import config
 from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import MARTS, RAW_DEPARTMENTS, RAW_DOSSIERS
+from ioc_pipeline.orchestration.assets import (
+    MARTS,
+    RAW_DEPARTMENTS,
+    RAW_DOSSIERS,
+    RAW_EVALUATION_METRICS,
+    RAW_FORMALITIES,
+)
 from ioc_pipeline.orchestration.dbt_profile import profile_config
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -25,7 +31,7 @@ AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
 
 @dag(
     dag_id="ioc_build_marts",
-    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS),
+    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS),
     start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,

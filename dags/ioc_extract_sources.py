@@ -13,7 +13,7 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import RAW_DEPARTMENTS, RAW_DOSSIERS
+from ioc_pipeline.orchestration.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
 
 
 def _run_label(context) -> str:
@@ -67,8 +67,20 @@ def ioc_extract_sources():
                                      run_label=_run_label(context))
         return _raise_if_failed(result)
 
+    @task(outlets=[RAW_FORMALITIES])
+    def extract_dvc_portal_formalities() -> dict:
+        from ioc_pipeline import config
+        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
+        from ioc_pipeline.orchestration.portal import extract_formalities
+
+        context = get_current_context()
+        result = extract_formalities(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
+                                     run_label=_run_label(context))
+        return _raise_if_failed(result)
+
     extract_one_stop_shop_dossiers()
     extract_dvc_portal_departments()
+    extract_dvc_portal_formalities()
 
 
 ioc_extract_sources()

@@ -14,6 +14,14 @@ RAW_DEPARTMENTS = Asset(
     name="raw.dvc_portal__department",
     uri="postgres://warehouse:5432/ioc_warehouse/raw/dvc_portal__department",
 )
+RAW_FORMALITIES = Asset(
+    name="raw.dvc_portal__formality",
+    uri="postgres://warehouse:5432/ioc_warehouse/raw/dvc_portal__formality",
+)
+RAW_EVALUATION_METRICS = Asset(
+    name="raw.dvc_portal__evaluation_metric",
+    uri="postgres://warehouse:5432/ioc_warehouse/raw/dvc_portal__evaluation_metric",
+)
 MARTS = Asset(
     name="marts.fct_dossier",
     uri="postgres://warehouse:5432/ioc_warehouse/marts/fct_dossier",

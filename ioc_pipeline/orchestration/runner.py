@@ -29,7 +29,8 @@ from ioc_pipeline.warehouse.locate import WarehouseUrl, locate
 
 log = logging.getLogger(__name__)
 
-EXTRACT_DAG = "ioc_extract_sources"
+# Extraction DAGs, run in this order over the interval; then the build DAG once.
+EXTRACT_DAGS = ("ioc_extract_sources", "ioc_extract_portal_metrics")
 BUILD_DAG = "ioc_build_marts"
 
 
@@ -186,8 +187,9 @@ def run(interval_from: date, interval_to: date, as_of: date | None = None,
     end = datetime.combine(interval_to, datetime.min.time(), VN)
     log_dir = config.STATE_DIR / "logs" / run_label
     report = RunReport(run_label)
-    report.steps.append(run_dag(EXTRACT_DAG, {"interval_start": start.isoformat(), "interval_end": end.isoformat(),
-                                              "run_label": run_label}, env, log_dir))
+    interval = {"interval_start": start.isoformat(), "interval_end": end.isoformat(), "run_label": run_label}
+    for dag_id in EXTRACT_DAGS:
+        report.steps.append(run_dag(dag_id, interval, env, log_dir))
     report.steps.append(run_dag(BUILD_DAG, {"as_of": as_of.isoformat(), "run_label": run_label}, env, log_dir))
     collect(report, warehouse, started_at)
     return report, format_summary(report, warehouse)

@@ -22,17 +22,19 @@ import math
 import secrets
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, time as clock_time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .dossiers import generate_dossiers, to_local_naive
 from .faults import Faults, apply_record_faults
+from .portal_metrics import PortalIndex
 from .world import AGENCIES, PROCEDURES
 
 HOSO_PATH = "/api/v1/hoso"
 TOKEN_PATH = "/api/v1/auth/token"
 CATALOG_PATHS = {"/api/v1/reporting/departments": AGENCIES, "/api/v1/reporting/formalities": PROCEDURES}
+EVALUATION_PREFIX = "/api/v1/reporting/evaluation/"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 PORTAL_DEFAULT_PAGE_SIZE, PORTAL_MAX_PAGE_SIZE = 20, 1000
 DEFAULT_TOKEN_LIFETIME = 3600
@@ -64,6 +66,9 @@ class SimulatorServer:
         self.faults = faults if faults is not None else Faults()
         self.clean_records = records if records is not None else generate_dossiers(seed, start, end, as_of)
         self.records, self.damaged = apply_record_faults(self.clean_records, self.faults)
+        # The portal's 766 index is computed from the served records, as seen at the simulator's "now".
+        self.as_of = to_local_naive(as_of) if as_of is not None else datetime.combine(end, clock_time())
+        self.portal_index = PortalIndex(self.records, self.as_of)
         self.api_key, self.client_id, self.client_secret = api_key, client_id, client_secret
         self.host = host
         self.request_log: list[tuple[str, int]] = []
@@ -318,6 +323,8 @@ class _PortalHandler(_JsonHandler):
             self._token(body)
         elif path in CATALOG_PATHS:
             self._catalog(CATALOG_PATHS[path], body)
+        elif path.startswith(EVALUATION_PREFIX):
+            self._evaluation(path[len(EVALUATION_PREFIX):], body)
         else:
             self._envelope(404, "NOT_FOUND", message=f"no such endpoint {path}")
 
@@ -329,6 +336,15 @@ class _PortalHandler(_JsonHandler):
         grant = {"access_token": token, "expires_in": lifetime}
         # The contract shows the grant at the top level and says every reply is an envelope: do both.
         self._envelope(200, "OK", grant, **grant)
+
+    def _evaluation(self, group: str, body: dict) -> None:
+        """The 766 index of one agency and month (portal_metrics.py); errors under HTTP 200."""
+        state = self.sim._token_state(self._bearer())
+        if state != "ok":
+            self._envelope(401, "TOKEN_EXPIRED" if state == "expired" else "UNAUTHORIZED", message=f"token {state}")
+            return
+        code, data, message = self.sim.portal_index.answer(group, body)
+        self._envelope(200, code, data, message)
 
     def _catalog(self, items: list[dict], body: dict) -> None:
         state = self.sim._token_state(self._bearer())

@@ -16,6 +16,9 @@ from ioc_pipeline.sources.http import RetryPolicy, SourceError, send
 
 log = logging.getLogger(__name__)
 
+# The six scored groups of the 766 index, as the portal's evaluation endpoint names them.
+EVALUATION_GROUPS = ("transparency", "progress", "online", "payment", "digitization", "satisfaction")
+
 
 class PortalClient:
     def __init__(self, endpoint: HttpEndpoint, page_size: int = 200, policy: RetryPolicy | None = None):
@@ -32,6 +35,23 @@ class PortalClient:
     def formalities(self) -> Iterator[object]:
         """The procedure catalog."""
         yield from self._paged("/api/v1/reporting/formalities")
+
+    def evaluation(self, group: str, year: int, month: int, department_code: str) -> list[object]:
+        """The official 766 index of one agency, group and month: the `data.metrics` items as sent.
+
+        A month that has not ended, an unknown agency or any other non-OK envelope raises
+        SourceError naming the request, so that a caller can tell which of many calls failed.
+        """
+        body = {"timeType": "month", "year": year, "month": month, "departmentCode": department_code}
+        try:
+            data = self._post(f"/api/v1/reporting/evaluation/{group}", body)
+        except SourceError as exc:
+            raise SourceError(f"evaluation {group} {year}-{month:02d} {department_code}: {exc}") from None
+        metrics = data.get("metrics") if isinstance(data, dict) else None
+        if not isinstance(metrics, list):
+            raise SourceError(f"evaluation {group} {year}-{month:02d} {department_code}: "
+                              "envelope data has no 'metrics' list")
+        return metrics
 
     def _paged(self, path: str) -> Iterator[object]:
         page = 1

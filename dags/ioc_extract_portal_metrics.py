@@ -1,0 +1,54 @@
+"""Load the portal's official service index (Decision 766/QĐ-TTg), monthly on the 2nd at 02:00 Vietnam time.
+
+The portal answers a month only once it has ended, so the run on the 2nd asks for the month that just
+ended (its data interval, from the 2nd of the previous month to the 2nd of this one, holds exactly one
+ended month). Every agency in force that month (the portal's department list) and every group is asked;
+one month is one batch, and a failed call spares the others but fails the task after the month is
+loaded (`ioc_pipeline/orchestration/portal.py`). The `run` command passes a catch-up interval in the
+run's conf (`interval_start`, `interval_end`): every month of it that has ended by its end is fetched.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from ioc_pipeline.orchestration.airflow_glue import default_args
+from ioc_pipeline.orchestration.assets import RAW_EVALUATION_METRICS
+
+
+@dag(
+    dag_id="ioc_extract_portal_metrics",
+    schedule=CronDataIntervalTimetable("0 2 2 * *", timezone="Asia/Ho_Chi_Minh"),
+    start_date=pendulum.datetime(2024, 7, 2, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["ioc", "extract"],
+    doc_md=__doc__,
+)
+def ioc_extract_portal_metrics():
+    @task(outlets=[RAW_EVALUATION_METRICS])
+    def extract_dvc_portal_evaluation_metrics() -> list[dict]:
+        from airflow.exceptions import AirflowException
+
+        from ioc_pipeline import config
+        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
+        from ioc_pipeline.orchestration.portal import extract_evaluation_metrics, metrics_window
+
+        context = get_current_context()
+        conf = context["dag_run"].conf or {}
+        start, end = metrics_window(context["data_interval_start"], context["data_interval_end"], conf)
+        outcomes = extract_evaluation_metrics(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
+                                              run_label=conf.get("run_label") or context["run_id"])
+        failed = [o for o in outcomes if not o.ok]
+        if failed:
+            raise AirflowException("766 index incomplete: " + " | ".join(
+                f"{o.year}-{o.month:02d}: {o.batch.error or '; '.join(o.failed_calls)}" for o in failed))
+        return [o.summary() for o in outcomes]
+
+    extract_dvc_portal_evaluation_metrics()
+
+
+ioc_extract_portal_metrics()
