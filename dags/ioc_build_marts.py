@@ -22,6 +22,7 @@ from ioc_pipeline.orchestration.assets import (
     RAW_DOSSIERS,
     RAW_EVALUATION_METRICS,
     RAW_FORMALITIES,
+    RAW_OPERATOR_REPORTS,
 )
 from ioc_pipeline.orchestration.dbt_profile import profile_config
 
@@ -31,7 +32,7 @@ AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
 
 @dag(
     dag_id="ioc_build_marts",
-    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS),
+    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS | RAW_OPERATOR_REPORTS),
     start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,

@@ -20,7 +20,7 @@ DAGS_DIR = PROJECT_ROOT / "dags"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # Git-ignored local state: Airflow home, embedded PostgreSQL, reports, simulator inbox.
-STATE_DIR = PROJECT_ROOT / ".run"
+STATE_DIR = Path(os.environ.get("IOC_STATE_DIR", PROJECT_ROOT / ".run"))
 # IOC_AIRFLOW_HOME moves it (tests use a throwaway one); never the warehouse database.
 AIRFLOW_HOME_DIR = Path(os.environ.get("IOC_AIRFLOW_HOME", PROJECT_ROOT / ".airflow"))
 EMBEDDED_PG_DIR = Path(os.environ.get("IOC_EMBEDDED_PG_DIR", PROJECT_ROOT / ".pgdata"))

@@ -10,7 +10,8 @@ import pytest
 
 from ioc_pipeline import config
 
-HOUSE_DAGS = {"ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_build_marts"}
+HOUSE_DAGS = {"ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_extract_operator_reports",
+              "ioc_build_marts"}
 
 
 @pytest.fixture(scope="module")

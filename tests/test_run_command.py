@@ -27,7 +27,8 @@ PERSONAL_FIELDS = ("ChuHoSo", "SoDinhDanh", "SoDienThoai")
 def run_command(warehouse, airflow_home, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env.update(WAREHOUSE_URL=warehouse.url, IOC_AIRFLOW_HOME=str(airflow_home),
-               IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"))
+               IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"), IOC_STATE_DIR=str(airflow_home / "state"))
+    env.pop("OPERATOR_REPORTS_INBOX", None)
     env.pop("AIRFLOW_HOME", None)
     return subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", *args], env=env, capture_output=True,
                           text=True, cwd=config.PROJECT_ROOT, timeout=900)

@@ -22,6 +22,10 @@ RAW_EVALUATION_METRICS = Asset(
     name="raw.dvc_portal__evaluation_metric",
     uri="postgres://warehouse:5432/ioc_warehouse/raw/dvc_portal__evaluation_metric",
 )
+RAW_OPERATOR_REPORTS = Asset(
+    name="raw.operator__report_file",
+    uri="postgres://warehouse:5432/ioc_warehouse/raw/operator__report_file",
+)
 MARTS = Asset(
     name="marts.fct_dossier",
     uri="postgres://warehouse:5432/ioc_warehouse/marts/fct_dossier",

@@ -30,7 +30,7 @@ from ioc_pipeline.warehouse.locate import WarehouseUrl, locate
 log = logging.getLogger(__name__)
 
 # Extraction DAGs, run in this order over the interval; then the build DAG once.
-EXTRACT_DAGS = ("ioc_extract_sources", "ioc_extract_portal_metrics")
+EXTRACT_DAGS = ("ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_extract_operator_reports")
 BUILD_DAG = "ioc_build_marts"
 
 
@@ -142,12 +142,24 @@ def collect(report: RunReport, warehouse: WarehouseUrl, started_at: datetime) ->
             report.quality = dict(zip(("status", "evaluated", "passed", "warned", "failed", "report_path"), row))
 
 
+def _batches_by_entity(batches: list[dict]) -> list[tuple[str, list[dict]]]:
+    """One line per source entity: a month-by-month source makes several batches in one run."""
+    groups: dict[str, list[dict]] = {}
+    for batch in batches:
+        groups.setdefault(f"{batch['source']}.{batch['entity']}", []).append(batch)
+    return sorted(groups.items())
+
+
 def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
     lines = [f"== IOC pipeline run {report.run_label} ==", f"warehouse: {warehouse.redacted()}", "", "Sources:"]
-    lines.append(f"  {'source':<28}{'status':<9}{'received':>9}{'loaded':>9}{'quarant.':>9}{'dupl.':>7}")
-    for b in report.batches:
-        lines.append(f"  {b['source'] + '.' + b['entity']:<28}{b['status']:<9}{b['rows_received']:>9}"
-                     f"{b['rows_loaded']:>9}{b['rows_quarantined']:>9}{b['rows_duplicate']:>7}")
+    lines.append(f"  {'source.entity':<34}{'batches':>8} {'status':<8}{'received':>9}{'loaded':>9}{'quarant.':>9}"
+                 f"{'dupl.':>7}")
+    for name, group in _batches_by_entity(report.batches):
+        status = "success" if all(b["status"] == "success" for b in group) else "FAILED"
+        lines.append(f"  {name:<34}{len(group):>8} {status:<8}"
+                     + "".join(f"{sum(b[k] for b in group):>{w}}" for k, w in
+                               (("rows_received", 9), ("rows_loaded", 9), ("rows_quarantined", 9),
+                                ("rows_duplicate", 7))))
     models = sum(v for k, v in report.dbt_nodes.items() if k.startswith(("model:", "seed:")))
     tests: dict[str, int] = {}
     for key, count in report.dbt_nodes.items():

@@ -1,9 +1,10 @@
-"""Sources default to the project's own simulator when no connection is configured (run.md)."""
+"""Sources default to the project's own simulator when none is configured (run.md)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -13,22 +14,34 @@ from ioc_pipeline.sources.formats import VN
 log = logging.getLogger(__name__)
 
 
+def _operator_inbox(interval_from: date, interval_to: date) -> dict[str, str]:
+    """Without OPERATOR_REPORTS_INBOX, a folder the simulator fills with the operators' workbooks
+    of every report month in the interval, as delivered (late ones and corrections included)."""
+    if os.environ.get("OPERATOR_REPORTS_INBOX"):
+        return {}
+    from ioc_pipeline.simulator.operators_cli import fill_default_inbox
+
+    folder, files = fill_default_inbox(interval_from, interval_to, folder=config.STATE_DIR / "operator_inbox")
+    log.info("OPERATOR_REPORTS_INBOX is not set: the simulator dropped %d workbooks into %s", len(files), folder)
+    return {"OPERATOR_REPORTS_INBOX": str(folder)}
+
+
 @contextlib.contextmanager
 def default_sources(interval_from: date, interval_to: date) -> Iterator[dict[str, str]]:
-    """Yield the connection variables for sources left unconfigured, serving them meanwhile.
+    """Yield the variables for sources left unconfigured, serving the simulator meanwhile.
 
-    The simulated world is seen as it stands at the end of the interval, as a real source would be
-    when that night's extraction runs.
+    The simulated APIs show the world as it stands at the end of the interval, as a real source
+    would when that night's extraction runs.
     """
+    env = _operator_inbox(interval_from, interval_to)
     missing = [c for c in (config.CONN_ONE_STOP_SHOP, config.CONN_DVC_PORTAL) if not config.connection_uri(c)]
     if not missing:
-        yield {}
+        yield env
         return
     from ioc_pipeline.simulator.server import SimulatorServer
 
     as_of = datetime.combine(interval_to, datetime.min.time(), VN)
     with SimulatorServer(as_of=as_of) as server:
-        env = {}
         if config.CONN_ONE_STOP_SHOP in missing:
             env["AIRFLOW_CONN_ONE_STOP_SHOP"] = server.dossier_conn_uri
         if config.CONN_DVC_PORTAL in missing:

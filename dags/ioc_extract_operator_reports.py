@@ -1,0 +1,78 @@
+"""Load the telecom operators' monthly workbooks (Viettel, VNPT) from their inbox into raw, hourly.
+
+A sensor (reschedule mode: it frees its worker slot between pokes) waits up to 55 minutes for at
+least one workbook in `OPERATOR_REPORTS_INBOX` whose bytes raw has not seen; when none comes it
+soft-fails, the run ends skipped and nothing downstream is triggered. Then every new file is loaded,
+each in its own batch and transaction. A workbook that cannot be read (corrupt, a sheet or column
+missing, wrong period) is quarantined with its reason; the files that could be read are loaded and
+published (the Asset), then a last task fails naming every refused file. The refusal is loud once:
+the quarantined file is not "new" on the next run, and the operator must send a readable one.
+
+The `run` command (conf with `interval_start`) must not wait: its sensor answers at once, and the
+load task skips when there is nothing new. Files are loaded whatever their report month: the inbox,
+not the interval, says what has been delivered.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import PokeReturnValue, dag, get_current_context, task
+
+from ioc_pipeline.orchestration.airflow_glue import default_args
+from ioc_pipeline.orchestration.assets import RAW_OPERATOR_REPORTS
+
+
+def _catch_up(context) -> bool:
+    return bool((context["dag_run"].conf or {}).get("interval_start"))
+
+
+@dag(
+    dag_id="ioc_extract_operator_reports",
+    schedule="@hourly",
+    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["ioc", "extract", "operators"],
+    doc_md=__doc__,
+)
+def ioc_extract_operator_reports():
+    @task.sensor(poke_interval=timedelta(minutes=5), timeout=timedelta(minutes=55), mode="reschedule",
+                 soft_fail=True)
+    def wait_for_new_workbooks() -> PokeReturnValue:
+        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
+        from ioc_pipeline.orchestration.operator_reports import inbox_folder, new_files
+
+        context = get_current_context()
+        names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
+        return PokeReturnValue(is_done=bool(names) or _catch_up(context), xcom_value=names)
+
+    @task(outlets=[RAW_OPERATOR_REPORTS])
+    def load_new_workbooks(expected: list[str]) -> dict:
+        from airflow.exceptions import AirflowSkipException
+
+        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
+        from ioc_pipeline.orchestration.operator_reports import inbox_folder, load_new_reports
+
+        context = get_current_context()
+        label = (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
+        load = load_new_reports(warehouse_url(), inbox_folder(), run_label=label)
+        summary = load.summary()
+        if not load.results:
+            raise AirflowSkipException(f"no new workbook in the inbox (sensor saw {expected})")
+        return summary
+
+    @task
+    def fail_on_refused_workbooks(summary: dict) -> None:
+        from airflow.exceptions import AirflowException
+
+        refused = [f"{f['file']}: {f['reason']}" for f in summary["files"] if f["outcome"] in ("refused", "failed")]
+        if refused:
+            raise AirflowException("workbooks refused (quarantined with their reason): " + "; ".join(refused))
+
+    fail_on_refused_workbooks(load_new_workbooks(wait_for_new_workbooks()))
+
+
+ioc_extract_operator_reports()

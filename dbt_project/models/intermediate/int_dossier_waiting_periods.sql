@@ -1,0 +1,95 @@
+{#-
+    When each accepted dossier waited for the applicant (marts.md "waiting": open with status 5 or
+    6), as periods [waiting_from, waiting_until), waiting_until null = still waiting. The warehouse
+    has no status history, so the periods are rebuilt from what the current version says:
+    - supplement requests (DanhSachHoSoBoSung): from NgayBoSung to NgayTiepNhanBoSung (the
+      supplement received); without a receipt, until the dossier closed, or still running when the
+      dossier waits now; a request of a dossier open and not waiting now without a receipt has no
+      known end and is ignored;
+    - the current status 5/6 of a dossier open now: since NgayCapNhat (the record's last change,
+      when the status was set), else since acceptance. This also covers payment requests (6),
+      which leave no trace in the lists.
+    "Waiting at instant T" = some period has waiting_from < T and (waiting_until is null or
+    waiting_until >= T), the same half-open rule as "open at T".
+-#}
+with
+
+lifecycle as (
+
+    select * from {{ ref('int_dossier_lifecycle') }}
+
+),
+
+current_dossiers as (
+
+    select dossier_code, record_hash from {{ ref('int_dossiers_current') }}
+
+),
+
+versions as (
+
+    select dossier_code, record_hash, supplements from {{ ref('stg_one_stop_shop__dossiers') }}
+
+),
+
+requests as (
+
+    select
+        lifecycle.dossier_code,
+        lifecycle.is_open_now,
+        lifecycle.is_waiting_now,
+        lifecycle.closed_at,
+        {{ parse_source_ts("request ->> 'NgayBoSung'") }} as requested_at,
+        {{ parse_source_ts("request ->> 'NgayTiepNhanBoSung'") }} as received_at
+    from lifecycle
+    inner join current_dossiers
+        on lifecycle.dossier_code = current_dossiers.dossier_code
+    inner join versions
+        on current_dossiers.dossier_code = versions.dossier_code
+        and current_dossiers.record_hash = versions.record_hash
+    cross join lateral jsonb_array_elements(versions.supplements) as request
+
+),
+
+supplement_periods as (
+
+    select
+        dossier_code,
+        'supplement_request'::text as basis,
+        requested_at as waiting_from,
+        case
+            when received_at is not null then received_at
+            when not is_open_now then closed_at
+            when is_waiting_now then null
+            else requested_at
+        end as waiting_until
+    from requests
+    where requested_at is not null
+
+),
+
+status_periods as (
+
+    select
+        dossier_code,
+        'current_status'::text as basis,
+        coalesce(updated_at, accepted_at) as waiting_from,
+        null::timestamptz as waiting_until
+    from lifecycle
+    where is_open_now
+        and is_waiting_now
+
+),
+
+final as (
+
+    select * from supplement_periods
+    where waiting_until is null or waiting_until > waiting_from
+
+    union all
+
+    select * from status_periods
+
+)
+
+select * from final

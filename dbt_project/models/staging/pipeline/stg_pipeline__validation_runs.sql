@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('dq', 'validation_run') }}
+
+),
+
+renamed as (
+
+    select
+        validation_run_id,
+        run_label,
+        checkpoint_name,
+        suite_name,
+        table_checked,
+        run_at,
+        success,
+        status as dq_status,
+        evaluated,
+        passed,
+        warned,
+        failed,
+        report_path
+    from source
+
+)
+
+select * from renamed
