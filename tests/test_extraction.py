@@ -202,3 +202,20 @@ def test_scheduled_windows_start_at_the_watermark_and_overlap(fresh):
     conf = {"interval_start": "2024-07-01T00:00:00+07:00", "interval_end": "2025-01-01T00:00:00+07:00"}
     assert extraction_window(*nightly, conf, mark) == (datetime(2024, 7, 1, tzinfo=VN), datetime(2025, 1, 1, tzinfo=VN))
     assert DEFAULT_OVERLAP == timedelta(hours=2)
+
+
+def test_schema_drift_fails_the_batch_loudly_instead_of_quarantining_everything(fresh):
+    url, conn = fresh
+    renamed = []
+    with SimulatorServer() as server:
+        for record in server.records[:30]:
+            record = dict(record)
+            record["maHoSo"] = record.pop("MaHoSo")  # the source renamed a required field
+            renamed.append(record)
+    with SimulatorServer(records=renamed) as server:
+        result = extract_dossiers(url.url, HttpEndpoint.from_uri(server.dossier_conn_uri), START, END, policy=FAST)
+    assert result.status == "failed"
+    assert "schema drift: required field(s) MaHoSo missing from all 30 records" in result.error
+    assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 0
+    assert scalar(conn, "select count(*) from raw.quarantine") == 0
+    assert "schema drift" in _batch(conn, result.batch_id)["error"]

@@ -17,6 +17,10 @@ class RecordRefused(ValueError):
     """The reason a record goes to quarantine instead of raw."""
 
 
+class SchemaDrift(RuntimeError):
+    """The source's records no longer have the shape the warehouse expects: fail, don't guess."""
+
+
 @dataclass(frozen=True)
 class RawEntity:
     source: str
@@ -27,6 +31,10 @@ class RawEntity:
     # Values for `columns`, or RecordRefused.
     prepare: Callable[[dict, bytes], tuple]
     key_field: str
+    # Fields every record must carry. One record without one is quarantined; every record of a
+    # batch without it is schema drift (the source renamed or dropped the field) and fails the
+    # batch instead of quarantining everything quietly.
+    required: tuple[str, ...] = ()
 
     def key_of(self, record: object) -> str | None:
         if isinstance(record, dict) and record.get(self.key_field) not in (None, ""):
@@ -100,6 +108,7 @@ DOSSIER = RawEntity(
     columns=("dossier_code", "source_updated_at", "applicant_key"),
     prepare=prepare_dossier,
     key_field="MaHoSo",
+    required=DOSSIER_REQUIRED,
 )
 
 DEPARTMENT = RawEntity(
@@ -109,4 +118,5 @@ DEPARTMENT = RawEntity(
     columns=("agency_code",),
     prepare=prepare_department,
     key_field="code",
+    required=("code", "name", "level", "validFrom"),
 )

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from ioc_pipeline.loading.entities import RawEntity, RecordRefused
+from ioc_pipeline.loading.entities import RawEntity, RecordRefused, SchemaDrift
 from ioc_pipeline.sources.formats import canonical_json, record_hash
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,15 @@ def _copy_records(conn: psycopg.Connection, entity: RawEntity, records: Iterable
                   batch_id: int, received_at: datetime, counts: BatchCounts) -> list[tuple]:
     """COPY readable records into `pg_temp.incoming`; return the refused ones as quarantine rows."""
     refused: list[tuple] = []
+    missing = dict.fromkeys(entity.required, 0)
     columns = ", ".join(entity.columns + ("record_hash", "payload"))
     with conn.cursor().copy(f"copy pg_temp.incoming ({columns}) from stdin") as copy:
         for record in records:
             counts.received += 1
             digest = record_hash(record)
+            for field in missing:
+                if not isinstance(record, dict) or record.get(field) in (None, ""):
+                    missing[field] += 1
             try:
                 if not isinstance(record, dict):
                     raise RecordRefused("record is not a JSON object")
@@ -82,6 +86,10 @@ def _copy_records(conn: psycopg.Connection, entity: RawEntity, records: Iterable
                                 canonical_json(record), batch_id, received_at))
                 continue
             copy.write_row(values + (digest, json.dumps(record, ensure_ascii=False)))
+    drifted = [field for field, count in missing.items() if counts.received and count == counts.received]
+    if drifted:
+        raise SchemaDrift(f"schema drift: required field(s) {', '.join(drifted)} missing from all "
+                          f"{counts.received} records received; nothing loaded")
     return refused
 
 
