@@ -1,30 +1,23 @@
 """The portal's procedure catalog and official 766 index: simulator contract, extraction over real
 HTTP into a real PostgreSQL raw layer, failures that spare the other calls, and re-runs.
 
-Hand-worked figures: agency 000.00.13.H03 (Sở Kế hoạch và Đầu tư) accepted 11 dossiers in September
-2024 in the default simulation (seed 2024, as of 2025-01-01). Listing them (MaHoSo, status, channel,
-accepted, effective due, finished):
+Hand-worked figures: agency 000.00.13.H03 (Sở Kế hoạch và Đầu tư) accepted 2 dossiers in September
+2024 in the default simulation (seed 2024, as of 2025-01-01; the whole province, 108 agencies in force
+that month, 44 accepted dossiers). Listing them (MaHoSo, procedure, status, channel, accepted,
+effective due, finished, fees):
 
-    240904-0001 10 counter 09-04 due 09-09 17:00 fin 09-09 12:28  on time
-    240910-0001  8 online  09-11 due 09-16       fin 09-17        stopped: not on time
-    240911-0001 10 online  09-12 due 09-17       fin 09-12        on time
-    240913-0002 10 online  09-16 due 09-30 (supplement) fin 10-04: open and overdue at month end
-    240916-0001 10 counter 09-16 due 09-19       fin 09-16        on time
-    240916-0002 10 online  09-17 due 09-20 17:00 fin 09-20 16:54  on time
-    240917-0001 10 online  09-18 due 09-23 17:00 fin 09-23 10:16  on time
-    240920-0001 10 online  09-23 due 09-26 17:00 fin 09-26 16:19  on time
-    240920-0002 10 online  09-23 due 09-26       fin 09-24        on time
-    240925-0001  9 counter(null) 09-25 due 09-30 fin 09-27        on time
-    240930-0001 10 online  09-30 due 10-03       fin 10-01: open and not yet due at month end
+    240923-0001 2.001610 10 online remote 09-24 due 09-27 17:00 fin 10-04 12:19: open and overdue at
+                month end -> not on time; fee 0 VND (free online)
+    240924-0001 1.010010 10 online remote 09-25 due 09-30 17:00 fin 09-30 10:41: on time; fee 0 VND
 
-so 2.1 PROGRESS_ON_TIME = 9 / 11 (ratio 81.82 %, score 20 x 9/11), 3.3 ONLINE_DOSSIERS = 8 / 11
-(72.73 % >= the 50 % target: full 6 points), 3.6 DOSSIERS_PAID_ONLINE = 0 / 3 (only the three counter
-dossiers carry a fee above 0; none paid online).
+so 2.1 PROGRESS_ON_TIME = 1 / 2 (ratio 50.0 %, score 20 x 1/2 = 10), 3.3 ONLINE_DOSSIERS = 2 / 2
+(100 % >= the 50 % target: full 6 points), 3.6 DOSSIERS_PAID_ONLINE = 0 / 0 (no dossier carries a fee
+above 0: null ratio and null score, never 0).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -49,8 +42,12 @@ FAST = RetryPolicy(max_attempts=3, backoff_initial=0.05, backoff_max=0.2)
 SEP = (datetime(2024, 9, 1, tzinfo=VN), datetime(2024, 10, 1, tzinfo=VN))
 SKHDT = "000.00.13.H03"
 # Metrics per group in the simulator: transparency 4, progress 1, online 3, payment 3, digitization 7,
-# satisfaction 4 = 22 per agency and month; 8 agencies.
+# satisfaction 4 = 22 per agency and month; 108 agencies in force in September 2024 (19 departments,
+# 8 district-level units, 81 communes), so 648 calls and 2376 metrics a month.
 METRICS_PER_AGENCY = 22
+AGENCIES_SEP = 108
+CALLS_SEP = AGENCIES_SEP * 6
+METRICS_SEP = AGENCIES_SEP * METRICS_PER_AGENCY
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +90,17 @@ def test_hand_checked_metrics_of_one_agency_match_the_simulated_dossiers(client,
     by_code = {m["code"]: m for g in ("progress", "online", "payment")
                for m in client.evaluation(g, 2024, 9, SKHDT)}
     progress = by_code["PROGRESS_ON_TIME"]
-    assert (progress["numerator"], progress["denominator"], progress["ratio"]) == (9, 11, 81.82)
-    assert progress["score"] == pytest.approx(20 * 9 / 11, abs=1e-12) and progress["maxScore"] == 20
+    assert (progress["numerator"], progress["denominator"], progress["ratio"]) == (1, 2, 50.0)
+    assert progress["score"] == pytest.approx(20 * 1 / 2, abs=1e-12) and progress["maxScore"] == 20
     online = by_code["ONLINE_DOSSIERS"]
-    assert (online["numerator"], online["denominator"], online["ratio"], online["score"]) == (8, 11, 72.73, 6)
+    assert (online["numerator"], online["denominator"], online["ratio"], online["score"]) == (2, 2, 100.0, 6)
     paid = by_code["DOSSIERS_PAID_ONLINE"]
-    assert (paid["numerator"], paid["denominator"], paid["ratio"], paid["score"]) == (0, 3, 0.0, 0.0)
-    # The 11 are exactly the agency's accepted dossiers of September in the served records.
+    assert (paid["numerator"], paid["denominator"], paid["ratio"], paid["score"]) == (0, 0, None, None)
+    # The 2 are exactly the agency's accepted dossiers of September in the served records.
     accepted = [r for r in server.records if r["MaDonViTiepNhan"] == SKHDT
                 and (r["NgayTiepNhan"] or "").startswith("202409") and r["TrangThaiHoSo"] not in (1, 3)]
-    assert len(accepted) == 11 and sum(r["KenhThucHien"] == 2 for r in accepted) == 8
+    assert len(accepted) == 2 and sum(r["KenhThucHien"] == 2 for r in accepted) == 2
+    assert all(f["Gia"] == 0 for r in accepted for f in r["DanhSachLePhi"])
 
 
 def test_zero_denominators_and_not_applicable_metrics_come_as_null(client):
@@ -152,7 +150,11 @@ def test_only_ended_months_of_the_interval_are_asked_for():
 
 
 def test_agencies_are_those_in_force_during_the_month():
-    assert agencies_in_force(AGENCIES, 2024, 9) == agency_codes()
+    assert agencies_in_force(AGENCIES, 2024, 9) == agency_codes(date(2024, 9, 1))
+    assert len(agencies_in_force(AGENCIES, 2024, 9)) == AGENCIES_SEP
+    # Reforms: the district level and the H03 communes are gone in August 2025, the new ones are in.
+    august_2025 = agencies_in_force(AGENCIES, 2025, 8)
+    assert august_2025 == agency_codes(date(2025, 8, 1)) and all(c.endswith(".H29") for c in august_2025)
     versions = [{"code": "A", "validFrom": "2015-01-01", "validTo": "2024-08-31"},
                 {"code": "B", "validFrom": "2024-09-30", "validTo": None},
                 {"code": "C", "validFrom": "2024-10-01", "validTo": None}]
@@ -170,25 +172,26 @@ def test_formality_catalog_loads_once_and_a_rerun_changes_nothing(fresh, server)
     assert (first.counts.received, first.counts.loaded, first.counts.quarantined) == (len(PROCEDURES),) * 2 + (0,)
     again = extract_formalities(url.url, endpoint, policy=FAST)
     assert (again.counts.received, again.counts.loaded, again.counts.duplicate) == (len(PROCEDURES), 0, len(PROCEDURES))
-    assert scalar(conn, "select count(*) from raw.dvc_portal__formality") == len(PROCEDURES) == 8
+    assert scalar(conn, "select count(*) from raw.dvc_portal__formality") == len(PROCEDURES) == 96
     assert scalar(conn, "select payload ->> 'state' from raw.dvc_portal__formality "
                         "where procedure_code = '1.001266'") == "BAI_BO"
 
 
 def test_september_index_of_every_agency_and_group_loads_with_nulls_kept(fresh, server, client):
     url, conn = fresh
-    expected_items = [m for a in agency_codes() for g in EVALUATION_GROUPS for m in client.evaluation(g, 2024, 9, a)]
-    assert len(expected_items) == 8 * METRICS_PER_AGENCY == 176
+    expected_items = [m for a in agency_codes(date(2024, 9, 1)) for g in EVALUATION_GROUPS
+                      for m in client.evaluation(g, 2024, 9, a)]
+    assert len(expected_items) == AGENCIES_SEP * METRICS_PER_AGENCY == METRICS_SEP == 2376
     null_ratios = sum(m["ratio"] is None for m in expected_items)
     null_scores = sum(m["score"] is None for m in expected_items)
-    assert null_ratios > null_scores >= 8  # at least ELECTRONIC_CERTIFIED_COPY everywhere
+    assert null_ratios > null_scores >= AGENCIES_SEP  # at least ELECTRONIC_CERTIFIED_COPY everywhere
 
     [month] = extract_evaluation_metrics(url.url, HttpEndpoint.from_uri(server.portal_conn_uri), *SEP, policy=FAST)
-    assert month.ok and (month.year, month.month, month.calls) == (2024, 9, 48)
-    assert (month.batch.counts.received, month.batch.counts.loaded, month.batch.counts.quarantined) == (176, 176, 0)
-    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == 176
+    assert month.ok and (month.year, month.month, month.calls) == (2024, 9, CALLS_SEP)
+    assert (month.batch.counts.received, month.batch.counts.loaded, month.batch.counts.quarantined) == (METRICS_SEP, METRICS_SEP, 0)
+    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == METRICS_SEP
     assert scalar(conn, "select count(distinct (agency_code, indicator_group)) "
-                        "from raw.dvc_portal__evaluation_metric") == 48
+                        "from raw.dvc_portal__evaluation_metric") == CALLS_SEP
     # JSON null stays JSON null (never 0) in the stored item.
     assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric "
                         "where jsonb_typeof(metric -> 'ratio') = 'null'") == null_ratios
@@ -197,15 +200,15 @@ def test_september_index_of_every_agency_and_group_loads_with_nulls_kept(fresh, 
     row = conn.execute("select period_year, period_month, metric -> 'numerator', metric -> 'denominator', "
                        "payload ->> 'departmentCode', payload ->> 'group' from raw.dvc_portal__evaluation_metric "
                        "where agency_code = %s and metric_code = 'PROGRESS_ON_TIME'", (SKHDT,)).fetchone()
-    assert row == (2024, 9, 9, 11, SKHDT, "progress")
+    assert row == (2024, 9, 1, 2, SKHDT, "progress")
 
     batches = _batches(conn)
-    assert [(b["status"], b["entity"], b["rows_loaded"]) for b in batches] == [("success", "evaluation_metric", 176)]
+    assert [(b["status"], b["entity"], b["rows_loaded"]) for b in batches] == [("success", "evaluation_metric", METRICS_SEP)]
     assert (batches[0]["interval_start"], batches[0]["interval_end"]) == SEP
 
     [rerun] = extract_evaluation_metrics(url.url, HttpEndpoint.from_uri(server.portal_conn_uri), *SEP, policy=FAST)
-    assert rerun.ok and (rerun.batch.counts.loaded, rerun.batch.counts.duplicate) == (0, 176)
-    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == 176
+    assert rerun.ok and (rerun.batch.counts.loaded, rerun.batch.counts.duplicate) == (0, METRICS_SEP)
+    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == METRICS_SEP
 
 
 def test_a_month_not_ended_fails_clearly_and_loads_nothing_for_it(fresh):
@@ -217,11 +220,11 @@ def test_a_month_not_ended_fails_clearly_and_loads_nothing_for_it(fresh):
                                               datetime(2024, 9, 1, tzinfo=VN), datetime(2024, 11, 1, tzinfo=VN),
                                               now=datetime(2024, 11, 2, tzinfo=VN), policy=FAST)
     sep, octo = outcomes
-    assert sep.ok and sep.batch.counts.loaded == 176
-    assert not octo.ok and octo.batch.status == "failed" and len(octo.failed_calls) == 48
-    assert "PERIOD_NOT_ENDED" in octo.batch.error and "48 of 48 calls of 2024-10 failed" in octo.batch.error
+    assert sep.ok and sep.batch.counts.loaded == METRICS_SEP
+    assert not octo.ok and octo.batch.status == "failed" and len(octo.failed_calls) == CALLS_SEP
+    assert "PERIOD_NOT_ENDED" in octo.batch.error and "648 of 648 calls of 2024-10 failed" in octo.batch.error
     assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric where period_month = 10") == 0
-    assert [(b["status"], b["rows_received"]) for b in _batches(conn)] == [("success", 176), ("failed", 0)]
+    assert [(b["status"], b["rows_received"]) for b in _batches(conn)] == [("success", METRICS_SEP), ("failed", 0)]
 
 
 def test_one_failing_call_spares_the_others_and_a_later_run_fills_the_gap(fresh):
@@ -234,15 +237,15 @@ def test_one_failing_call_spares_the_others_and_a_later_run_fills_the_gap(fresh)
         assert month.failed_calls == ["payment 000.00.38.H03: SourceError: evaluation payment 2024-09 "
                                       "000.00.38.H03: portal /api/v1/reporting/evaluation/payment answered code "
                                       "'INTERNAL_ERROR': simulated failure"]
-        assert month.batch.counts.loaded == 176 - 3  # the payment group has 3 metrics
+        assert month.batch.counts.loaded == METRICS_SEP - 3  # the payment group has 3 metrics
         failed = [b for b in _batches(conn) if b["status"] == "failed"]
         assert len(failed) == 1 and failed[0]["batch_id"] == month.failure_batch_id
-        assert "1 of 48 calls of 2024-09 failed" in failed[0]["error"] and "INTERNAL_ERROR" in failed[0]["error"]
+        assert "1 of 648 calls of 2024-09 failed" in failed[0]["error"] and "INTERNAL_ERROR" in failed[0]["error"]
 
         sim.portal_index.failures.clear()
         [retry] = extract_evaluation_metrics(url.url, endpoint, *SEP, policy=FAST)
-    assert retry.ok and (retry.batch.counts.loaded, retry.batch.counts.duplicate) == (3, 173)
-    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == 176
+    assert retry.ok and (retry.batch.counts.loaded, retry.batch.counts.duplicate) == (3, METRICS_SEP - 3)
+    assert scalar(conn, "select count(*) from raw.dvc_portal__evaluation_metric") == METRICS_SEP
 
 
 def test_unusable_metric_items_are_quarantined_not_loaded(fresh):

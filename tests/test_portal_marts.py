@@ -1,9 +1,10 @@
 """dim_procedure and index_766_monthly built by dbt from what the extraction really loaded.
 
-The simulator serves the catalog and September 2024's index (8 agencies x 6 groups, 176 metrics);
+The simulator serves the catalog (96 procedures) and September 2024's index (108 agencies x 6
+groups, 2376 metrics);
 both go through the real HTTP client and loader into a throwaway database, then `dbt build --select
 +index_766_monthly +dim_procedure` runs there (models, data tests, unit tests). Figures checked by hand
-are in tests/test_portal_extraction.py's docstring (000.00.13.H03: 2.1 = 9 / 11).
+are in tests/test_portal_extraction.py's docstring (000.00.13.H03: 2.1 = 1 / 2).
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ def built(tmp_path_factory):
 
 
 def test_index_has_one_row_per_month_agency_and_metric(built):
-    assert scalar(built, "select count(*) from marts.index_766_monthly") == 176
-    assert scalar(built, "select count(distinct agency_code) from marts.index_766_monthly") == 8
+    assert scalar(built, "select count(*) from marts.index_766_monthly") == 2376
+    assert scalar(built, "select count(distinct agency_code) from marts.index_766_monthly") == 108
     assert scalar(built, "select min(month)::text || '/' || max(month)::text from marts.index_766_monthly") == \
         "2024-09-01/2024-09-01"
-    groups = dict(built.execute("select indicator_group, sum(max_score) / 8 from marts.index_766_monthly "
+    groups = dict(built.execute("select indicator_group, sum(max_score) / 108 from marts.index_766_monthly "
                                 "group by 1").fetchall())
     assert groups == {"transparency": 18, "progress": 20, "online": 12, "payment": 10, "digitization": 22,
                       "satisfaction": 18}
@@ -75,8 +76,8 @@ def test_hand_checked_metric_arrives_unrounded(built):
     row = built.execute(
         "select numerator, denominator, ratio, ratio_percent, score, max_score from marts.index_766_monthly "
         "where agency_code = '000.00.13.H03' and metric_code = 'PROGRESS_ON_TIME'").fetchone()
-    # 9 / 11 -> the portal's 81.82 %; score 20 x 9 / 11 exactly as the JSON carried it.
-    assert row == (9, 11, Decimal("0.8182"), Decimal("81.82"), Decimal("16.363636363636363"), 20)
+    # 1 / 2 -> the portal's 50.0 %; score 20 x 1 / 2 = 10.0 exactly as the JSON carried it.
+    assert row == (1, 2, Decimal("0.5"), Decimal("50.0"), Decimal("10.0"), 20)
 
 
 def test_nulls_stay_null_from_raw_to_mart(built):
@@ -89,12 +90,12 @@ def test_nulls_stay_null_from_raw_to_mart(built):
     # Never turned into 0: the metric without a published formula is null in every number but its maximum.
     assert built.execute(
         "select count(*), count(numerator), count(denominator), count(ratio), count(score), min(max_score) "
-        "from marts.index_766_monthly where metric_code = 'ELECTRONIC_CERTIFIED_COPY'").fetchone() == (8, 0, 0, 0, 0, 2)
-    assert scalar(built, "select count(*) from marts.index_766_monthly where ratio is null") >= 8
+        "from marts.index_766_monthly where metric_code = 'ELECTRONIC_CERTIFIED_COPY'").fetchone() == (108, 0, 0, 0, 0, 2)
+    assert scalar(built, "select count(*) from marts.index_766_monthly where ratio is null") >= 108
 
 
 def test_dim_procedure_holds_the_catalog(built):
-    assert scalar(built, "select count(*) from marts.dim_procedure") == 8
+    assert scalar(built, "select count(*) from marts.dim_procedure") == 96
     row = built.execute("select procedure_name, sector_code, levels, online_level, has_fee, fee_reduced_online, "
                         "processing_time, processing_time_unit, paper_result, state, is_in_force "
                         "from marts.dim_procedure where procedure_code = '2.000815'").fetchone()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import date, datetime
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -93,10 +94,10 @@ def _expected_online_counts(records, month: date) -> tuple[int, int, int]:
 def test_online_rate_of_september_matches_the_simulator(first_run, simulated_records):
     url, _, _ = first_run
     accepted, online, remote = _expected_online_counts(simulated_records, date(2024, 9, 1))
-    # Worked out from the simulator's September 2024 records (seed 2024): 63 accepted, of which 47
-    # online (KenhThucHien = 2), of which 41 keyed in by the applicant (NoiNopHoSo 1 or null):
-    # 41 / 63 = 0.6508 >= 0.65, so September just meets its target.
-    assert (accepted, online, remote) == (63, 47, 41)
+    # Worked out from the simulator's September 2024 records (seed 2024, whole province): 44
+    # accepted, of which 33 online (KenhThucHien = 2), of which 31 keyed in by the applicant
+    # (NoiNopHoSo 1 or null): 31 / 44 = 0.7045 >= 0.65, so September meets its target.
+    assert (accepted, online, remote) == (44, 33, 31)
     with psycopg.connect(url.url) as conn:
         row = conn.execute(
             """select dossiers_accepted, dossiers_online, dossiers_online_remote, online_rate,
@@ -177,3 +178,85 @@ def test_marts_hold_no_name_id_number_or_phone(first_run, simulated_records):
             ).fetchall()
             leaked += [(table, column, v) for (v,) in values if v in personal]
     assert leaked == []
+
+
+def _effective_due(record) -> datetime | None:
+    """marts.md: the latest non-null NgayHenTraMoi among the supplement requests, else NgayHenTra."""
+    requests_with_new_date = [s for s in record.get("DanhSachHoSoBoSung") or [] if s.get("NgayHenTraMoi")]
+    if requests_with_new_date:
+        latest = max(requests_with_new_date, key=lambda s: parse_source_datetime(s["NgayBoSung"]))
+        return parse_source_datetime(latest["NgayHenTraMoi"])
+    return parse_source_datetime(record["NgayHenTra"]) if record.get("NgayHenTra") else None
+
+
+def _expected_finished(records, month: date) -> dict[str, int]:
+    """Dossiers finished (9/10) in `month` with a due date, by timeliness, from the source records."""
+    counts = Counter()
+    for r in records:
+        if r["TrangThaiHoSo"] not in (9, 10) or not r.get("NgayKetThucXuLy"):
+            continue
+        finished = parse_source_datetime(r["NgayKetThucXuLy"])
+        due = _effective_due(r)
+        if (finished.year, finished.month) != (month.year, month.month) or due is None:
+            continue
+        if finished.date() < due.date():
+            counts["early"] += 1
+        elif finished > due:
+            counts["late"] += 1
+        else:
+            counts["on_time"] += 1
+    return counts
+
+
+@pytest.mark.parametrize("month", [date(2024, 9, 1), date(2024, 10, 1)])
+def test_timeliness_of_finished_dossiers_matches_the_simulator(first_run, simulated_records, month):
+    """September spans the 2/9 holiday (2-3 Sep 2024 off): the simulator sets due dates on the
+    working calendar, the marts classify against them."""
+    url, _, _ = first_run
+    expected = _expected_finished(simulated_records, month)
+    with psycopg.connect(url.url) as conn:
+        row = conn.execute(
+            """select finished, finished_early, finished_on_time, finished_late
+                 from marts.kpi_timeliness_monthly
+                where month = %s and scope = 'province'""", (month,)).fetchone()
+    assert sum(expected.values()) > 0
+    assert row == (sum(expected.values()), expected["early"], expected["on_time"], expected["late"])
+
+
+def test_5g_and_2g_marts_match_the_operators_ground_truth(first_run):
+    from ioc_pipeline.simulator.operators import ground_truth
+
+    url, _, _ = first_run
+    with psycopg.connect(url.url) as conn:
+        five_g = {(m, op): n for m, op, n in conn.execute(
+            "select month, operator, stations_5g_on_air from marts.kpi_5g_monthly where report_received")}
+        two_g = {(m, op): (n, only, total) for m, op, n, only, total in conn.execute(
+            """select month, operator, stations_2g_on_air, subscribers_2g_only, subscribers_total
+                 from marts.kpi_2g_monthly where report_received""")}
+    for month in (date(2024, 9, 1), date(2024, 12, 1)):
+        truth = {op: ground_truth(op, month) for op in ("viettel", "vnpt")}
+        for op, t in truth.items():
+            assert five_g[(month, op)] == t.stations_5g_on_air
+            assert two_g[(month, op)] == (t.stations_2g_on_air, t.subscribers_2g_only, t.subscribers_total)
+        assert five_g[(month, "all")] == sum(t.stations_5g_on_air for t in truth.values())
+    # The plan of December 2024: Viettel 140 (met), VNPT 60 (the simulated VNPT is behind).
+    assert five_g[(date(2024, 12, 1), "viettel")] >= 140 > five_g[(date(2024, 12, 1), "all")] - 60
+
+
+def test_the_scorecard_lines_up_each_breakthrough_with_its_plan(first_run):
+    url, _, _ = first_run
+    with psycopg.connect(url.url) as conn:
+        rows = {(m, code): (actual, target, status) for m, code, actual, target, status in conn.execute(
+            "select month, indicator_code, actual, target, status from marts.breakthrough_scorecard")}
+        online_sep = scalar(conn, """select online_remote_rate from marts.kpi_online_rate_monthly
+                                      where month = '2024-09-01' and scope = 'province'""")
+        viettel_dec = scalar(conn, """select stations_5g_on_air from marts.kpi_5g_monthly
+                                       where month = '2024-12-01' and operator = 'viettel'""")
+    target = Decimal("0.65")
+    assert rows[(date(2024, 9, 1), "b3_online_remote_rate")] == (online_sep, target,
+                                                                 "dat" if online_sep >= target else "chua_dat")
+    assert rows[(date(2024, 12, 1), "b2_5g_on_air_viettel")] == (viettel_dec, 140, "dat")
+    assert rows[(date(2024, 7, 1), "b3_online_remote_rate")][2] == "khong_co_chi_tieu"
+    assert {code for (_, code) in rows} == {
+        "b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air_all", "b2_5g_on_air_viettel",
+        "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate"}

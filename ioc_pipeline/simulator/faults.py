@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 
 EXTRA_FIELD_NAME, EXTRA_FIELD_VALUE = "TruongMoi", "x"
+UNKNOWN_AGENCY_CODE = "000.99.99.H03"
+UNKNOWN_PROCEDURE_CODE = "9.999999"
 _LEGACY_DATE = re.compile(r"^\d{2}/\d{2}/(\d{4}) (\d{2}:\d{2}:\d{2})$")
 
 
@@ -43,6 +45,20 @@ class Faults:
     extra_field: every record gets the unexpected field `"TruongMoi": "x"`.
     token_expires_after: lifetime of a portal token in seconds (float allowed), reported as
         `expires_in`; a request with an older token gets HTTP 401. None: the normal 3600 s.
+    slow_reply_seconds: every reply of both APIs is delayed by that many seconds (a slow source).
+    slow_on_request: {n: seconds}: the n-th request to /api/v1/hoso is delayed that long before it
+        answers (e.g. longer than the client's read timeout), on top of `slow_reply_seconds`.
+    change_during_paging: that many records change while a paged read is under way: whenever a page
+        after the first is asked for, up to that many records of the same query that were on earlier
+        pages (and have not changed yet) get a new `NgayCapNhat` = the server's as_of (the moment the
+        source "now" is). They leave their place, so later pages shift and one record per change is
+        skipped at the page boundary, while the changed record shows up again at the end of the
+        window if as_of lies in it (or only in a later interval). `SimulatorServer.damaged
+        ["changed_during_paging"]` lists the codes in the order they changed.
+    unknown_agency_codes: that many other records carry the agency code `UNKNOWN_AGENCY_CODE`, which
+        no version of the department list has.
+    unknown_procedure_codes: that many other records carry the procedure code
+        `UNKNOWN_PROCEDURE_CODE`, which the catalog does not have.
     """
 
     status_on_request: dict[int, int] = field(default_factory=dict)
@@ -53,6 +69,22 @@ class Faults:
     missing_key: int = 0
     extra_field: bool = False
     token_expires_after: float | None = None
+    slow_reply_seconds: float = 0.0
+    slow_on_request: dict[int, float] = field(default_factory=dict)
+    change_during_paging: int = 0
+    unknown_agency_codes: int = 0
+    unknown_procedure_codes: int = 0
+
+    def delay(self, request_number: int | None = None) -> float:
+        """Seconds to wait before answering (request_number: of /api/v1/hoso, None for the portal)."""
+        extra = self.slow_on_request.get(request_number, 0.0) if request_number is not None else 0.0
+        return self.slow_reply_seconds + extra
+
+    @property
+    def has_counted_record_faults(self) -> bool:
+        """True when a record fault needs the whole record list (not available when streaming)."""
+        return bool(self.unreadable_dates or self.unreadable_date_codes or self.missing_key
+                    or self.unknown_agency_codes or self.unknown_procedure_codes)
 
     def http_failure(self, request_number: int) -> tuple[int, dict[str, str]] | None:
         """(status, extra headers) that request number `request_number` must answer, or None."""
@@ -80,10 +112,23 @@ def apply_record_faults(records: list[dict], faults: Faults) -> tuple[list[dict]
     chosen = {id(r) for r in hit_dates}
     rest = [r for r in by_code if id(r) not in chosen]
     hit_keys = _evenly_spaced(rest, faults.missing_key, offset=1)
+    chosen |= {id(r) for r in hit_keys}
+    rest = [r for r in by_code if id(r) not in chosen]
+    hit_agency = _evenly_spaced(rest, faults.unknown_agency_codes, offset=2)
+    chosen |= {id(r) for r in hit_agency}
+    rest = [r for r in by_code if id(r) not in chosen]
+    hit_procedure = _evenly_spaced(rest, faults.unknown_procedure_codes, offset=3)
     report = {
         "unreadable_dates": [r["MaHoSo"] for r in hit_dates],
         "missing_key": [r["MaHoSo"] for r in hit_keys if "MaHoSo" in r],
+        "unknown_agency_codes": [r["MaHoSo"] for r in hit_agency],
+        "unknown_procedure_codes": [r["MaHoSo"] for r in hit_procedure],
+        "changed_during_paging": [],
     }
+    for r in hit_agency:
+        r["MaDonViTiepNhan"] = UNKNOWN_AGENCY_CODE
+    for r in hit_procedure:
+        r["MaTTHC"] = UNKNOWN_PROCEDURE_CODE
     for r in hit_keys:
         r.pop("MaHoSo", None)
     if faults.extra_field:

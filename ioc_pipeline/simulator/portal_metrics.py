@@ -134,24 +134,37 @@ class PortalIndex:
     `failures` lets a test make one (group, departmentCode) answer an error envelope.
     """
 
-    def __init__(self, records: list[dict], as_of: datetime):
+    def __init__(self, records: list[dict] | None, as_of: datetime, month_records=None):
+        """`records`: every served dossier; or, when streaming, `month_records(year, month)` gives an
+        iterable holding at least every dossier accepted in that month (computed once per month)."""
         self.as_of = as_of
         self.failures: dict[tuple[str, str], str] = {}
         self._records = records
+        self._month_records = month_records
         self._by_agency_month: dict[tuple[str, int, int], list[DossierFacts]] | None = None
+        self._months_done: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
 
     def _received(self, agency: str, year: int, month: int) -> list[DossierFacts]:
         with self._lock:
-            if self._by_agency_month is None:
-                index: dict[tuple[str, int, int], list[DossierFacts]] = {}
-                for record in self._records:
-                    facts = dossier_facts(record)
-                    if facts is not None:
-                        key = (record.get("MaDonViTiepNhan"), facts.accepted_at.year, facts.accepted_at.month)
-                        index.setdefault(key, []).append(facts)
-                self._by_agency_month = index
-        return self._by_agency_month.get((agency, year, month), [])
+            if self._records is not None and self._by_agency_month is None:
+                self._by_agency_month = self._index(self._records)
+            elif self._records is None and (year, month) not in self._months_done:
+                index = self._index(self._month_records(year, month), (year, month))
+                self._by_agency_month = {**(self._by_agency_month or {}), **index}
+                self._months_done.add((year, month))
+        return (self._by_agency_month or {}).get((agency, year, month), [])
+
+    @staticmethod
+    def _index(records, only: tuple[int, int] | None = None) -> dict[tuple[str, int, int], list[DossierFacts]]:
+        index: dict[tuple[str, int, int], list[DossierFacts]] = {}
+        for record in records:
+            facts = dossier_facts(record)
+            if facts is None or (only and (facts.accepted_at.year, facts.accepted_at.month) != only):
+                continue
+            key = (record.get("MaDonViTiepNhan"), facts.accepted_at.year, facts.accepted_at.month)
+            index.setdefault(key, []).append(facts)
+        return index
 
     def answer(self, group: str, body: dict) -> tuple[str, dict | None, str]:
         """(envelope code, data, message) for `POST /api/v1/reporting/evaluation/{group}`."""
@@ -169,14 +182,16 @@ class PortalIndex:
             return DEPARTMENT_NOT_FOUND, None, f"unknown departmentCode {department!r}"
         if (group, department) in self.failures:
             return self.failures[(group, department)], None, "simulated failure"
-        level = versions[-1]["level"]
+        in_month = [v for v in versions if v["validFrom"] < end.date().isoformat()
+                    and (v["validTo"] is None or v["validTo"] >= start.date().isoformat())]
+        level = (in_month or versions)[-1]["level"]
         metrics = getattr(self, f"_{group}")(department, level, year, month, start, end)
         return "OK", {"metrics": metrics}, ""
 
     # --- one method per group; maxima per domain.md §1.2 / §1.3 ---
 
     def _transparency(self, agency, level, year, month, start, end) -> list[dict]:
-        procs = procedures_for(agency)
+        procs = procedures_for(agency, _month_day(agency, start))
         received = self._received(agency, year, month)
         # Announcement decisions are issued at quarter ends only; one late at district level.
         announced = len(procs) if month % 3 == 0 else 0
@@ -203,7 +218,7 @@ class PortalIndex:
                         linear(20))]
 
     def _online(self, agency, level, year, month, start, end) -> list[dict]:
-        procs = procedures_for(agency)
+        procs = procedures_for(agency, _month_day(agency, start))
         online_procs = [p["code"] for p in procs if p["onlineLevel"]]
         received = self._received(agency, year, month)
         used = {d.procedure for d in received if d.online and d.procedure in online_procs}
@@ -217,7 +232,7 @@ class PortalIndex:
         ]
 
     def _payment(self, agency, level, year, month, start, end) -> list[dict]:
-        fee_procs = {p["code"] for p in procedures_for(agency) if p["hasFee"]}
+        fee_procs = {p["code"] for p in procedures_for(agency, _month_day(agency, start)) if p["hasFee"]}
         received = self._received(agency, year, month)
         with_fee_data = {d.procedure for d in received if d.procedure in fee_procs and d.has_priced_fee}
         paid_procs = {d.procedure for d in received if d.procedure in fee_procs and d.paid_online}
@@ -232,11 +247,11 @@ class PortalIndex:
         ]
 
     def _digitization(self, agency, level, year, month, start, end) -> list[dict]:
-        procs = procedures_for(agency)
+        procs = procedures_for(agency, _month_day(agency, start))
         received = self._received(agency, year, month)
-        paper_finished = [d for d in received if d.status in (9, 10) and _PROCEDURES[d.procedure]["paperResult"]]
+        paper_finished = [d for d in received if d.status in (9, 10) and _PROCEDURES.get(d.procedure, {}).get("paperResult", True)]
         digitized = [d for d in received if d.has_digitized_document
-                     and (d.has_e_result or not _PROCEDURES[d.procedure]["paperResult"])]
+                     and (d.has_e_result or not _PROCEDURES.get(d.procedure, {}).get("paperResult", True))]
         from_store = [d for d in received if d.has_personal_store_document]
         return [
             _metric("ORIGINAL_RESULT_AVAILABLE", "Tỷ lệ hồ sơ có cấp kết quả giải quyết điện tử",
@@ -281,6 +296,18 @@ class PortalIndex:
             satisfaction["score"] = 0
         metrics.append(satisfaction)
         return metrics
+
+
+def _month_day(agency: str, start: datetime):
+    """A day of the month for which the agency's catalog is taken: the first of the month, or its
+    last day in force when it ended earlier, or its first when it began later."""
+    versions = [a for a in AGENCIES if a["code"] == agency]
+    day = start.date()
+    if versions[-1]["validTo"] is not None and day.isoformat() > versions[-1]["validTo"]:
+        return datetime.fromisoformat(versions[-1]["validTo"]).date()
+    if day.isoformat() < versions[0]["validFrom"]:
+        return datetime.fromisoformat(versions[0]["validFrom"]).date()
+    return day
 
 
 def _on_time_at_month_end(d: DossierFacts, month_end: datetime) -> bool:

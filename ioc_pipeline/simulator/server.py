@@ -11,7 +11,19 @@ with two different Airflow connections (`shared/contracts/run.md`).
 - Portal API (`sources.md` §2): client-credential tokens, enveloped, paged `departments` and
   `formalities` catalogs from `world.py`.
 
-Records are fixed for the life of a server; faults come from `faults.Faults`.
+Two ways to hold the dossiers, chosen by `scale`:
+
+- materialised (small scales, the default): every record generated once at start, kept in `.records`
+  and indexed by (NgayCapNhat, MaHoSo);
+- streaming (scales above `STREAMING_THRESHOLD` expected dossiers, or `streaming=True`): nothing is
+  kept; a window query generates only the submission days that can hold a change in the window
+  (`dossiers.window_dossiers`) and the last few windows are cached so that the pages of one query
+  come from one generation. Memory follows the window, never the scale; `.records` is not available
+  and the portal's 766 index is computed month by month from the days that can hold the month's
+  acceptances.
+
+Records are fixed for the life of a server (except the `change_during_paging` fault); faults come
+from `faults.Faults`.
 """
 
 from __future__ import annotations
@@ -22,12 +34,22 @@ import math
 import secrets
 import threading
 import time
-from datetime import date, datetime, time as clock_time
+from collections import OrderedDict
+from datetime import date, datetime, time as clock_time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .dossiers import generate_dossiers, to_local_naive
-from .faults import Faults, apply_record_faults
+from .dossiers import (
+    DATE_FORMAT,
+    DEFAULT_SCALE,
+    LEGACY_DATE_FORMAT,
+    expected_volume,
+    generate_dossiers,
+    iter_dossiers,
+    to_local_naive,
+    window_dossiers,
+)
+from .faults import EXTRA_FIELD_NAME, EXTRA_FIELD_VALUE, Faults, apply_record_faults
 from .portal_metrics import PortalIndex
 from .world import AGENCIES, PROCEDURES
 
@@ -38,14 +60,19 @@ EVALUATION_PREFIX = "/api/v1/reporting/evaluation/"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 PORTAL_DEFAULT_PAGE_SIZE, PORTAL_MAX_PAGE_SIZE = 20, 1000
 DEFAULT_TOKEN_LIFETIME = 3600
+# Above this many expected dossiers the server streams instead of materialising its records.
+STREAMING_THRESHOLD = 200_000
 
 
 class SimulatorServer:
     """Both source systems, on two loopback ports; `start()` / `stop()` or use as a context manager.
 
-    `records`: the dossiers to serve (default: `generate_dossiers(seed, start, end, as_of)`).
-    `.records` is exactly what the API serves (after record faults), `.clean_records` what was given
-    or generated, `.damaged` which codes the record faults hit, `.request_log` every (path, status).
+    `records`: the dossiers to serve (default: `generate_dossiers(seed, start, end, as_of, scale)`).
+    `scale`: expected dossiers per year province-wide (`dossiers.DEFAULT_SCALE` = a few hundred over
+    July–December 2024); `streaming`: None decides by the expected total (`STREAMING_THRESHOLD`).
+    `.records` is exactly what the API serves (after record faults; materialised mode only),
+    `.clean_records` what was given or generated, `.damaged` which codes the record faults hit,
+    `.request_log` every (path, status).
     """
 
     def __init__(
@@ -62,19 +89,41 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         dossier_port: int = 0,
         portal_port: int = 0,
+        scale: float = DEFAULT_SCALE,
+        streaming: bool | None = None,
     ):
         self.faults = faults if faults is not None else Faults()
-        self.clean_records = records if records is not None else generate_dossiers(seed, start, end, as_of)
-        self.records, self.damaged = apply_record_faults(self.clean_records, self.faults)
-        # The portal's 766 index is computed from the served records, as seen at the simulator's "now".
+        self.seed, self.start_day, self.end_day, self.scale = seed, start, end, scale
         self.as_of = to_local_naive(as_of) if as_of is not None else datetime.combine(end, clock_time())
-        self.portal_index = PortalIndex(self.records, self.as_of)
+        if streaming is None:
+            days = (end - start).days
+            expected = sum(expected_volume(start + timedelta(days=i), scale) for i in range(max(days, 0)))
+            streaming = records is None and expected > STREAMING_THRESHOLD
+        self.streaming = streaming
+        if streaming:
+            if records is not None:
+                raise ValueError("streaming serves generated dossiers only; pass records=None")
+            if self.faults.has_counted_record_faults:
+                raise ValueError("counted record faults need materialised records; use a smaller scale")
+            self.clean_records = None
+            self.records = None
+            self.damaged = {"unreadable_dates": [], "missing_key": [], "unknown_agency_codes": [],
+                            "unknown_procedure_codes": [], "changed_during_paging": []}
+            self._index = _StreamIndex(self)
+            self.portal_index = PortalIndex(None, self.as_of, month_records=self._month_records)
+        else:
+            self.clean_records = (records if records is not None
+                                  else generate_dossiers(seed, start, end, as_of, scale))
+            self.records, self.damaged = apply_record_faults(self.clean_records, self.faults)
+            self._index = _DossierIndex(self.records)
+            # The portal's 766 index is computed from the served records, as seen at the simulator's "now".
+            self.portal_index = PortalIndex(self.records, self.as_of)
+        self._moved: dict[str, tuple[datetime, dict]] = {}
         self.api_key, self.client_id, self.client_secret = api_key, client_id, client_secret
         self.host = host
         self.request_log: list[tuple[str, int]] = []
         self.hoso_requests = 0
         self._ports = {"dossier": dossier_port, "portal": portal_port}
-        self._index = _DossierIndex(self.records)
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._lock = threading.Lock()
         self._servers: dict[str, ThreadingHTTPServer] = {}
@@ -142,6 +191,43 @@ class SimulatorServer:
             self.hoso_requests += 1
             return self.hoso_requests
 
+    def _month_records(self, year: int, month: int):
+        """Streaming: the records that can have been accepted in the month (submitted from 20 days
+        before it; acceptance never comes later than that after submission)."""
+        first = max(self.start_day, date(year, month, 1) - timedelta(days=20))
+        last = date(year + month // 12, month % 12 + 1, 1)
+        return iter_dossiers(self.seed, first, min(last, self.end_day), self.as_of, self.scale)
+
+    def window(self, lo: datetime, hi: datetime, page: int = 1, page_size: int = 0) -> list[dict]:
+        """Records served for [lo, hi), in order, with the changes made during paging applied.
+
+        With the `change_during_paging` fault, asking for a page after the first first changes up to
+        that many records of the window that lie on earlier pages (see `Faults`)."""
+        base = self._index.window(lo, hi)
+        if not self._moved and not (self.faults.change_during_paging and page > 1):
+            return base
+        with self._lock:
+            rows = self._apply_moves(base, lo, hi)
+            if self.faults.change_during_paging and page > 1:
+                earlier = rows[: (page - 1) * page_size]
+                fresh = [r for r in earlier if r.get("MaHoSo") and r["MaHoSo"] not in self._moved]
+                for record in fresh[: self.faults.change_during_paging]:
+                    changed = dict(record)
+                    fmt = LEGACY_DATE_FORMAT if "/" in (record.get("NgayCapNhat") or "") else DATE_FORMAT
+                    changed["NgayCapNhat"] = self.as_of.strftime(fmt)
+                    self._moved[record["MaHoSo"]] = (self.as_of, changed)
+                    self.damaged["changed_during_paging"].append(record["MaHoSo"])
+                rows = self._apply_moves(base, lo, hi)
+            return rows
+
+    def _apply_moves(self, base: list[dict], lo: datetime, hi: datetime) -> list[dict]:
+        if not self._moved:
+            return base
+        kept = [r for r in base if r.get("MaHoSo") not in self._moved]
+        moved = sorted(((t, code, r) for code, (t, r) in self._moved.items() if lo <= t < hi),
+                       key=lambda row: (row[0], row[1]))
+        return kept + [r for _, _, r in moved]
+
     def _issue_token(self) -> tuple[str, float]:
         lifetime = self.faults.token_expires_after
         lifetime = DEFAULT_TOKEN_LIFETIME if lifetime is None else lifetime
@@ -178,6 +264,35 @@ class _DossierIndex:
     def window(self, lo: datetime, hi: datetime) -> list[dict]:
         """Records with lo <= NgayCapNhat < hi, in order."""
         return self._records[bisect.bisect_left(self._times, lo) : bisect.bisect_left(self._times, hi)]
+
+
+class _StreamIndex:
+    """Windows generated on demand (streaming mode), the last few cached for the pages of a query."""
+
+    CACHED_WINDOWS = 4
+
+    def __init__(self, sim: "SimulatorServer"):
+        self.sim = sim
+        self._cache: OrderedDict[tuple[datetime, datetime], list[dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def window(self, lo: datetime, hi: datetime) -> list[dict]:
+        key = (lo, hi)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        sim = self.sim
+        rows = [record for _, _, record in window_dossiers(lo, hi, sim.seed, sim.start_day, sim.end_day,
+                                                           sim.as_of, sim.scale)]
+        if sim.faults.extra_field:
+            for record in rows:
+                record[EXTRA_FIELD_NAME] = EXTRA_FIELD_VALUE
+        with self._lock:
+            self._cache[key] = rows
+            while len(self._cache) > self.CACHED_WINDOWS:
+                self._cache.popitem(last=False)
+        return rows
 
 
 def _read_source_time(value) -> datetime | None:
@@ -245,7 +360,11 @@ class _DossierHandler(_JsonHandler):
         if self._path() != HOSO_PATH:
             self._reply(404, {"error": "not found"})
             return
-        failure = self.sim.faults.http_failure(self.sim._next_hoso_request())
+        number = self.sim._next_hoso_request()
+        delay = self.sim.faults.delay(number)
+        if delay > 0:
+            time.sleep(delay)
+        failure = self.sim.faults.http_failure(number)
         if failure:
             status, headers = failure
             self._reply(status, {"error": f"simulated failure {status}"}, headers)
@@ -258,7 +377,7 @@ class _DossierHandler(_JsonHandler):
         except ValueError as exc:
             self._reply(400, {"error": str(exc)})
             return
-        matching = self.sim._index.window(lo, hi)
+        matching = self.sim.window(lo, hi, page, page_size)
         first = (page - 1) * page_size
         items = matching[first : first + page_size]
         if self.sim.faults.duplicate_across_pages and items and first > 0:
@@ -314,6 +433,9 @@ class _PortalHandler(_JsonHandler):
 
     def do_POST(self) -> None:
         path = self._path()
+        delay = self.sim.faults.delay()
+        if delay > 0:
+            time.sleep(delay)
         try:
             body = self._body()
         except ValueError as exc:  # json.JSONDecodeError is a ValueError

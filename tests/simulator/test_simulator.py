@@ -19,7 +19,7 @@ import requests
 from ioc_pipeline.simulator import AGENCIES, PROCEDURES, Faults, SimulatorServer, generate_dossiers
 from ioc_pipeline.simulator import calendar as cal
 from ioc_pipeline.simulator.dossiers import DATE_FIELDS, uses_legacy_date_format
-from ioc_pipeline.simulator.world import agency_version, procedures_for
+from ioc_pipeline.simulator.world import agency_codes, agency_version, procedures_for
 
 HOSO = "/api/v1/hoso"
 WHOLE = {"updated_from": "2024-01-01T00:00:00+07:00", "updated_to": "2026-01-01T00:00:00+07:00"}
@@ -102,7 +102,13 @@ def test_volume_codes_and_agencies(records):
         assert agency == r["MaDonViTiepNhan"] in agencies
         assert yymmdd == parse(r["NgayNopHoSo"]).strftime("%y%m%d")
         assert r["MaTTHC"] in {p["code"] for p in procedures_for(agency)}
-    assert set(Counter(r["MaDonViTiepNhan"] for r in records)) == agencies
+    # Spread over the whole province: every level, every district-level unit (itself or its
+    # communes), and most of the agencies in force in the period receive dossiers.
+    in_force = set(agency_codes(date(2024, 7, 1))) | set(agency_codes(date(2024, 12, 31)))
+    used = set(Counter(r["MaDonViTiepNhan"] for r in records))
+    assert used <= in_force and len(used) >= 0.75 * len(in_force)
+    assert {agency_version(c, date(2024, 9, 1))["level"] for c in used} == {"TINH", "HUYEN", "XA"}
+    assert {c.split(".")[2] for c in used if not c.startswith("000.00.")} | {"38"} >= {str(n) for n in range(31, 39)}
     submitted = [parse(r["NgayNopHoSo"]) for r in records]
     assert all(datetime(2024, 7, 1) <= s < datetime(2025, 1, 1) for s in submitted)
     closed = [s for s in submitted if not cal.is_working_day(s.date())]
@@ -240,7 +246,8 @@ def test_as_of_hides_later_events(records):
 
 def test_agency_history_and_procedure_catalog():
     versions = [a for a in AGENCIES if a["code"] == "000.03.31.H03"]
-    assert [(v["validFrom"], v["validTo"]) for v in versions] == [("2015-01-01", "2024-09-30"), ("2024-10-01", None)]
+    assert [(v["validFrom"], v["validTo"]) for v in versions] == [("2015-01-01", "2024-09-30"),
+                                                                  ("2024-10-01", "2025-06-30")]
     before, after = (agency_version("000.03.31.H03", d) for d in (date(2024, 9, 30), date(2024, 10, 1)))
     assert before["name"] != after["name"] and before["level"] == after["level"] == "XA"
     for a in AGENCIES:
