@@ -625,6 +625,20 @@ def _project(base: dict, events: list[tuple[datetime, dict]], as_of: datetime, l
     return record
 
 
+def read_served_time(value) -> datetime | None:
+    """The simulator's own reading of a served date (either source format) as naive local time;
+    None if absent or unreadable. Kept apart from the pipeline's parser on purpose: the simulator
+    is the oracle the pipeline is checked against."""
+    if not isinstance(value, str):
+        return None
+    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            pass
+    return None
+
+
 def to_local_naive(moment: datetime | date) -> datetime:
     """Vietnam local wall time without tzinfo (naive input is taken as local already)."""
     if not isinstance(moment, datetime):

@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from .dossiers import read_served_time
 from .world import AGENCIES, PROCEDURES, procedures_for
 
 GROUPS = ("transparency", "progress", "online", "payment", "digitization", "satisfaction")
@@ -45,16 +46,6 @@ UNKNOWN_GROUP = "NOT_FOUND"
 _PROCEDURES = {p["code"]: p for p in PROCEDURES}
 
 
-def _when(value) -> datetime | None:
-    """A served dossier date (either source format) as naive local time; None if absent/unreadable."""
-    if not isinstance(value, str):
-        return None
-    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    return None
 
 
 @dataclass(frozen=True)
@@ -77,11 +68,11 @@ class DossierFacts:
 
 def dossier_facts(record: dict) -> DossierFacts | None:
     """None for a dossier that is not *accepted* (or whose dates the simulator cannot read)."""
-    accepted_at = _when(record.get("NgayTiepNhan"))
+    accepted_at = read_served_time(record.get("NgayTiepNhan"))
     status = record.get("TrangThaiHoSo")
     if accepted_at is None or status in (1, 3) or not isinstance(status, int):
         return None
-    new_dues = [_when(s.get("NgayHenTraMoi")) for s in record.get("DanhSachHoSoBoSung") or []]
+    new_dues = [read_served_time(s.get("NgayHenTraMoi")) for s in record.get("DanhSachHoSoBoSung") or []]
     new_dues = [d for d in new_dues if d is not None]
     documents = record.get("TaiLieuNop") or []
     return DossierFacts(
@@ -89,8 +80,8 @@ def dossier_facts(record: dict) -> DossierFacts | None:
         procedure=record.get("MaTTHC"),
         accepted_at=accepted_at,
         status=status,
-        finished_at=_when(record.get("NgayKetThucXuLy")),
-        due_at=max(new_dues) if new_dues else _when(record.get("NgayHenTra")),
+        finished_at=read_served_time(record.get("NgayKetThucXuLy")),
+        due_at=max(new_dues) if new_dues else read_served_time(record.get("NgayHenTra")),
         online=record.get("KenhThucHien") == 2,
         paid_online=record.get("DuocThanhToanTrucTuyen") in (1, 2),
         has_priced_fee=any((f.get("Gia") or 0) > 0 for f in record.get("DanhSachLePhi") or []),

@@ -46,6 +46,7 @@ from .dossiers import (
     expected_volume,
     generate_dossiers,
     iter_dossiers,
+    read_served_time,
     to_local_naive,
     window_dossiers,
 )
@@ -254,7 +255,7 @@ class _DossierIndex:
     def __init__(self, records: list[dict]):
         rows = []
         for record in records:
-            updated = _read_source_time(record.get("NgayCapNhat"))
+            updated = read_served_time(record.get("NgayCapNhat"))
             if updated is not None:
                 rows.append((updated, record.get("MaHoSo") or "", record))
         rows.sort(key=lambda row: (row[0], row[1]))
@@ -295,16 +296,6 @@ class _StreamIndex:
         return rows
 
 
-def _read_source_time(value) -> datetime | None:
-    """The simulator's own reading of a record date (both source formats), None if unreadable."""
-    if not isinstance(value, str):
-        return None
-    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    return None
 
 
 def _read_iso_param(value: str) -> datetime:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
-from .dossiers import DEFAULT_END, DEFAULT_SCALE, DEFAULT_START, iter_dossiers, to_local_naive
+from .dossiers import DEFAULT_END, DEFAULT_SCALE, DEFAULT_START, iter_dossiers, read_served_time, to_local_naive
 from .world import agency_version
 
 ONLINE_COLUMNS = ("month", "scope", "scope_code", "accepted", "online", "online_remote", "online_rate",
@@ -35,15 +35,6 @@ ONLINE_COLUMNS = ("month", "scope", "scope_code", "accepted", "online", "online_
 TIMELINESS_COLUMNS = ("month", "scope", "scope_code", "finished", "early", "on_time", "late")
 
 
-def _when(value) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    return None
 
 
 def _scopes(agency: str | None, day: date) -> list[tuple[str, str]]:
@@ -62,7 +53,7 @@ def compute_truth(records: Iterable[dict]) -> dict:
     for r in records:
         total += 1
         status = r.get("TrangThaiHoSo")
-        accepted = _when(r.get("NgayTiepNhan"))
+        accepted = read_served_time(r.get("NgayTiepNhan"))
         if r.get("NgayTiepNhan") and accepted is None:
             unreadable += 1
         if accepted is not None and status not in (1, 3):
@@ -73,11 +64,11 @@ def compute_truth(records: Iterable[dict]) -> dict:
                 online[(month, *scope, "accepted")] += 1
                 online[(month, *scope, "online")] += is_online
                 online[(month, *scope, "online_remote")] += remote
-        finished = _when(r.get("NgayKetThucXuLy"))
+        finished = read_served_time(r.get("NgayKetThucXuLy"))
         if finished is not None and status in (9, 10):
-            news = [_when(s.get("NgayHenTraMoi")) for s in r.get("DanhSachHoSoBoSung") or []]
+            news = [read_served_time(s.get("NgayHenTraMoi")) for s in r.get("DanhSachHoSoBoSung") or []]
             news = [d for d in news if d is not None]
-            due = max(news) if news else _when(r.get("NgayHenTra"))
+            due = max(news) if news else read_served_time(r.get("NgayHenTra"))
             if due is None:
                 continue
             kind = "early" if finished.date() < due.date() else "late" if finished.date() > due.date() else "on_time"
