@@ -41,7 +41,10 @@ def default_sources(interval_from: date, interval_to: date) -> Iterator[dict[str
     from ioc_pipeline.simulator.server import SimulatorServer
 
     as_of = datetime.combine(interval_to, datetime.min.time(), VN)
-    with SimulatorServer(as_of=as_of) as server:
+    # IOC_SIMULATOR_SCALE: expected dossiers per year province-wide (the demo asks for more than
+    # the few hundred the tests run on).
+    scale = float(os.environ.get("IOC_SIMULATOR_SCALE", 0)) or None
+    with SimulatorServer(as_of=as_of, **({"scale": scale} if scale else {})) as server:
         if config.CONN_ONE_STOP_SHOP in missing:
             env["AIRFLOW_CONN_ONE_STOP_SHOP"] = server.dossier_conn_uri
         if config.CONN_DVC_PORTAL in missing:
