@@ -13,6 +13,7 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.operators.local import DbtDocsLocalOperator
 
 from ioc_pipeline import config
 from ioc_pipeline.orchestration.airflow_glue import default_args
@@ -24,6 +25,7 @@ from ioc_pipeline.orchestration.assets import (
     RAW_FORMALITIES,
     RAW_OPERATOR_REPORTS,
 )
+from ioc_pipeline.orchestration.dbt_docs import publish_dbt_docs
 from ioc_pipeline.orchestration.dbt_profile import profile_config
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -75,7 +77,19 @@ def ioc_build_marts():
             raise AirflowException(f"critical data-quality checks failed: {summary}")
         return summary
 
-    dbt_build >> check_data_quality()
+    # The documentation site (every model, column and KPI formula, with lineage) for auditors.
+    dbt_docs = DbtDocsLocalOperator(
+        task_id="generate_dbt_docs",
+        project_dir=config.DBT_PROJECT_DIR,
+        profile_config=profile_config(),
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        install_deps=False,
+        dbt_cmd_flags=["--static"],
+        vars={"as_of_date": AS_OF},
+        callback=publish_dbt_docs,
+    )
+
+    dbt_build >> [check_data_quality(), dbt_docs]
 
 
 ioc_build_marts()

@@ -28,7 +28,8 @@ PERSONAL_FIELDS = ("ChuHoSo", "SoDinhDanh", "SoDienThoai")
 def run_command(warehouse, airflow_home, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env.update(WAREHOUSE_URL=warehouse.url, IOC_AIRFLOW_HOME=str(airflow_home),
-               IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"), IOC_STATE_DIR=str(airflow_home / "state"))
+               IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"), IOC_STATE_DIR=str(airflow_home / "state"),
+               IOC_DBT_DOCS_DIR=str(airflow_home / "dbt_docs"))
     env.pop("OPERATOR_REPORTS_INBOX", None)
     env.pop("AIRFLOW_HOME", None)
     return subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", *args], env=env, capture_output=True,
@@ -72,12 +73,15 @@ def simulated_records():
 
 
 def test_run_succeeds_and_prints_the_summary(first_run):
-    _, _, proc = first_run
+    _, airflow_home, proc = first_run
     assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
     out = proc.stdout
     assert "one_stop_shop.dossier" in out and "dvc_portal.department" in out
     assert "Data quality: pass" in out
     assert "Data-quality report: " in out and "Result: OK" in out
+    docs = airflow_home / "dbt_docs" / "index.html"
+    assert f"dbt documentation (models, columns, KPI formulas): {docs}" in out
+    assert "kpi_online_rate_monthly" in docs.read_text(encoding="utf-8")
 
 
 def _expected_online_counts(records, month: date) -> tuple[int, int, int]:

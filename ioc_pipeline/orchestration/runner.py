@@ -173,6 +173,10 @@ def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
         lines.append(f"Data quality: {q['status']} ({q['passed']} passed, {q['warned']} warned, "
                      f"{q['failed']} failed of {q['evaluated']})")
         lines.append(f"Data-quality report: {q['report_path']}")
+    from ioc_pipeline.orchestration.dbt_docs import docs_dir
+
+    if (docs_dir() / "index.html").exists():
+        lines.append(f"dbt documentation (models, columns, KPI formulas): {docs_dir() / 'index.html'}")
     lines.append("")
     for step in report.steps:
         lines.append(f"DAG {step.name}: {'ok' if step.ok else 'FAILED'} in {step.seconds:.0f}s (log: {step.log_path})")
