@@ -141,3 +141,57 @@ def test_default_plan_viettel_on_plan_vnpt_behind():
     faults = OperatorFaults.of(corrected=[("viettel", "2024-09")])
     versions = [d for d in deliveries(months=[SEPT], faults=faults) if d[0] == "viettel"]
     assert [v[2] for v in versions] == [1, 2] and versions[1][3] > versions[0][3]
+
+
+# --- after the 1 July 2025 reform: commune-level units ------------------------------------------------
+
+AUG_2025 = date(2025, 8, 1)
+
+
+def test_commune_level_units_are_checked_from_july_2025():
+    rows = [
+        StationRow("C1", "4G", "Phường Tam Thắng", 10.35, 107.08, "Đang phát sóng", date(2018, 6, 1)),
+        StationRow("C2", "4G", "P. Rạch Dừa", 10.37, 107.09, "Đang phát sóng", date(2018, 6, 1)),
+        StationRow("C3", "4G", "Long Sơn", 10.45, 107.0, "Đang phát sóng", date(2018, 6, 1)),     # bare name
+        StationRow("C4", "5G", "đặc khu Côn Đảo", 8.68, 106.61, "Đang phát sóng", date(2025, 7, 3)),
+        StationRow("C5", "4G", "Phường Tân Thành", 10.58, 107.05, "Đang phát sóng", date(2019, 5, 20)),
+        StationRow("X1", "4G", "Phường 7", 10.35, 107.08, "Đang phát sóng", None),         # merged into Tam Thắng
+        StationRow("X2", "4G", "Huyện Xuyên Mộc", 10.56, 107.4, "Đang phát sóng", None),   # no districts any more
+        StationRow("X3", "4G", "Xã Vũng Tàu", 10.35, 107.08, "Đang phát sóng", None),      # Vũng Tàu is a ward
+    ]
+    subscribers = [SubscriberRow("Phường Vũng Tàu", 100, 90000), SubscriberRow("Vũng Tàu", 1, 10),
+                   SubscriberRow("Xuyên Mộc", 5, 4000), SubscriberRow("Thị xã Phú Mỹ", 7, 8000)]
+    for operator in ("viettel", "vnpt"):
+        book = read_workbook(workbook_bytes(operator, AUG_2025, rows, subscribers), f"{operator}_202508.xlsx")
+        units = {r.station_code: (r.admin_unit, r.problem) for r in book.stations}
+        assert units["C1"] == ("Phường Tam Thắng", None) and units["C2"] == ("Phường Rạch Dừa", None)
+        assert units["C3"] == ("Xã Long Sơn", None) and units["C4"] == ("Đặc khu Côn Đảo", None)
+        assert units["C5"] == ("Phường Tân Thành", None)     # a district's old name, a ward again from July 2025
+        for code, name in (("X1", "Phường 7"), ("X2", "Huyện Xuyên Mộc"), ("X3", "Xã Vũng Tàu")):
+            assert units[code] == (name, f"Đơn vị hành chính: unknown commune-level unit {name!r}")
+        assert [(s.admin_unit, s.problem) for s in book.subscribers] == [
+            ("Phường Vũng Tàu", None),
+            ("Phường Vũng Tàu", "listed twice in this sheet (first at row %d)" % book.subscribers[0].row_number),
+            ("Xã Xuyên Mộc", None),
+            ("Thị xã Phú Mỹ", "Đơn vị hành chính: unknown commune-level unit 'Thị xã Phú Mỹ'")]
+    # The same names in a June 2025 report are districts, checked as before.
+    june = read_workbook(workbook_bytes("viettel", date(2025, 6, 1), rows, subscribers), "viettel_202506.xlsx")
+    assert {r.station_code for r in june.stations if r.problem} == {"C1", "C2", "C3", "C4", "C5", "X1", "X3"}
+    assert [s.admin_unit for s in june.subscribers if not s.problem] == ["Vũng Tàu", "Xuyên Mộc", "Phú Mỹ"]
+
+
+def test_reader_knows_the_simulated_worlds_communes_and_the_fault_after_the_reform(tmp_path):
+    from ioc_pipeline.simulator.operators import COMMUNE_NAMES
+    from ioc_pipeline.sources.operator_workbooks import COMMUNES
+
+    assert [f"{kind} {name}" for kind, name in COMMUNES] == list(COMMUNE_NAMES)
+    faults = OperatorFaults.of(unknown_district=[("viettel", "2025-08"), ("vnpt", "2025-06")])
+    files = fill_inbox(tmp_path, months=[date(2025, 6, 1), AUG_2025], faults=faults, stations=30)
+    for f in files:
+        book = read_workbook(f.path.read_bytes(), f.path.name)
+        if f.fault == "unknown_district":
+            name = "Phường 7" if f.report_month == AUG_2025 else "Tân Thành"
+            kind = "commune-level" if f.report_month == AUG_2025 else "district-level"
+            assert [p for _, _, p in book.problems] == [f"Đơn vị hành chính: unknown {kind} unit {name!r}"]
+        else:
+            assert book.problems == []

@@ -8,6 +8,13 @@ and send one workbook a month into an inbox folder. The world is a small model, 
   goes on air and `Đã lắp đặt` the month before.
 - 2G stations switch off from October 2024 and 2G-only subscribers fall around the 15 October 2024
   cut-off (Thông tư 03/04/2024/TT-BTTTT, see domain.md §5.1).
+- The district level ends on 1 July 2025 (domain.md §6.2): from the July 2025 report on,
+  `Đơn vị hành chính` is the new commune-level unit (`Phường Tam Thắng`, `Xã Châu Pha`, `Đặc khu
+  Côn Đảo`: the 30 of `world.py`), in both sheets. Each station keeps one commune for good, drawn
+  (seeded, on its own random stream) among the new communes of its former district; `ThueBao` has
+  one row per commune, each district's subscribers split across its communes so the district and
+  province totals are the same as they would have been (`subscriber_rows`). Report months before
+  July 2025 are untouched, byte for byte.
 
 The two operators lay their workbooks out differently (header row, column order, an `STT` column,
 Excel dates against `dd/MM/yyyy` text, comma decimals, padded text), because a reader must find the
@@ -32,6 +39,8 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
+from . import world
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 OPERATORS = ("viettel", "vnpt")
 DEFAULT_MONTHS = tuple(date(2024, m, 1) for m in range(7, 13))
@@ -54,6 +63,36 @@ DISTRICTS: tuple[tuple[str, float, float, float], ...] = (
 )
 DISTRICT_NAMES = tuple(d[0] for d in DISTRICTS)
 
+# From this report month on, `Đơn vị hành chính` is the commune-level unit (the district level ended).
+REFORM_MONTH = date.fromisoformat(world.REFORM_DATE)
+
+
+def commune_label(kind: str, name: str) -> str:
+    """How the workbooks write a commune-level unit: `Phường Vũng Tàu`, `Xã Long Sơn`, `Đặc khu Côn Đảo`."""
+    return f"{kind[:1].upper()}{kind[1:]} {name}"
+
+
+def _communes_by_district() -> dict[str, tuple[tuple[str, float], ...]]:
+    """District name -> ((new commune label, share of the district), ...) from 1 July 2025.
+
+    A new commune's share of a former district is the number of that district's old communes it
+    absorbed (Côn Đảo: the district itself becomes the special zone)."""
+    number_of = {re.sub(r"^(thành phố|thị xã|huyện)\s+", "", full): number for number, full, *_ in world._DISTRICTS}
+    assert set(number_of) == set(DISTRICT_NAMES), number_of
+    out = {}
+    for district in DISTRICT_NAMES:
+        parts = [(commune_label(kind, name), sum(1 for p in preds if p[0] == number_of[district]))
+                 for kind, name, preds in world._NEW_COMMUNES]
+        parts = [(label, n) for label, n in parts if n]
+        total = sum(n for _, n in parts)
+        out[district] = tuple((label, n / total) for label, n in parts)
+    return out
+
+
+COMMUNES_BY_DISTRICT = _communes_by_district()
+# The commune-level units of the former province from July 2025, in the order of `world.py`.
+COMMUNE_NAMES = tuple(commune_label(kind, name) for kind, name, _ in world._NEW_COMMUNES)
+
 # Cumulative 5G stations on air at the end of each 2024 month (Viettel on plan, VNPT behind).
 FIVE_G_PLAN = {
     "viettel": {6: 6, 7: 25, 8: 48, 9: 72, 10: 95, 11: 118, 12: 140},
@@ -74,6 +113,8 @@ ARRIVAL_DAYS = {"viettel": (2, 6), "vnpt": (4, 9)}
 # ... except these, which arrive late (operator, report month) -> (day of next month, hour).
 LATE_ARRIVALS = {("vnpt", date(2024, 10, 1)): (12, 9), ("viettel", date(2024, 12, 1)): (10, 8)}
 CORRECTION_DELAY = timedelta(days=8, hours=3)
+# What the `unknown_district` fault types as `Đơn vị hành chính` (a unit that does not exist that month).
+UNKNOWN_UNIT_BEFORE_REFORM, UNKNOWN_UNIT_AFTER_REFORM = "Tân Thành", "Phường 7"
 
 
 @dataclass(frozen=True)
@@ -144,7 +185,7 @@ class OperatorFaults:
     corrected: frozenset = frozenset()          # first version under-reports 5G; a fixed one follows later
     truncated: frozenset = frozenset()          # the workbook is cut short (corrupt zip)
     renamed_sheet: frozenset = frozenset()      # sheet `Tram` arrives as `Trạm BTS`
-    unknown_district: frozenset = frozenset()   # one station typed with a district that does not exist
+    unknown_district: frozenset = frozenset()   # one station typed with a unit that does not exist (then)
 
     @staticmethod
     def of(**knobs) -> "OperatorFaults":
@@ -181,6 +222,12 @@ class _Station:
     technologies: dict = field(default_factory=dict)  # technology -> on-air date (2G/3G/4G)
     five_g_date: date | None = None                   # when its 5G goes on air (None: not planned)
     two_g_off_draw: float = 1.0                        # switched off once the off share exceeds it
+    commune: str = ""                                  # its commune-level unit from July 2025
+
+
+def admin_unit_of(station: _Station, month: date) -> str:
+    """`Đơn vị hành chính` of a station in the report of `month`."""
+    return station.commune if month >= REFORM_MONTH else station.district
 
 
 def _month(value) -> date:
@@ -273,6 +320,11 @@ def build_inventory(operator: str, seed: int = 2024, stations: int | None = None
             inventory[order[k]] = replace(inventory[order[k]], five_g_date=day)
             k += 1
         month = add_months(month, 1)
+    # The new commune of each station (July 2025 on): its own stream, so nothing above moves.
+    commune_rng = random.Random(f"{seed}:{operator}:communes")
+    for i, station in enumerate(inventory):
+        labels, shares = zip(*COMMUNES_BY_DISTRICT[station.district])
+        inventory[i] = replace(station, commune=commune_rng.choices(labels, shares)[0])
     return inventory
 
 
@@ -282,30 +334,42 @@ def station_rows(operator: str, month: date, seed: int = 2024, stations: int | N
     off_share = two_g_off_share(operator, month)
     rows = []
     for station in build_inventory(operator, seed, stations):
+        unit = admin_unit_of(station, month)
         for technology in ("2G", "3G", "4G"):
             if technology not in station.technologies:
                 continue
             status = ON_AIR
             if technology == "2G" and station.two_g_off_draw < off_share:
                 status = SWITCHED_OFF
-            rows.append(StationRow(station.code, technology, station.district, station.latitude, station.longitude,
+            rows.append(StationRow(station.code, technology, unit, station.latitude, station.longitude,
                                    status, station.technologies[technology]))
         if station.five_g_date is not None:
             go_live = _month(station.five_g_date)
             if station.five_g_date <= month_end:
-                rows.append(StationRow(station.code, "5G", station.district, station.latitude, station.longitude,
+                rows.append(StationRow(station.code, "5G", unit, station.latitude, station.longitude,
                                        ON_AIR, station.five_g_date))
             elif go_live == add_months(month, 1):
-                rows.append(StationRow(station.code, "5G", station.district, station.latitude, station.longitude,
+                rows.append(StationRow(station.code, "5G", unit, station.latitude, station.longitude,
                                        INSTALLED, None))
             elif go_live == add_months(month, 2):
-                rows.append(StationRow(station.code, "5G", station.district, station.latitude, station.longitude,
+                rows.append(StationRow(station.code, "5G", unit, station.latitude, station.longitude,
                                        BUILDING, None))
     return rows
 
 
+def _split(value: int, shares: tuple[float, ...]) -> list[int]:
+    """`value` in whole parts proportional to `shares` (largest remainder: the parts sum to `value`)."""
+    exact = [value * s for s in shares]
+    parts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(shares)), key=lambda i: (parts[i] - exact[i], i))
+    for i in by_remainder[: value - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 def subscriber_rows(operator: str, month: date, seed: int = 2024) -> list[SubscriberRow]:
-    """Sheet `ThueBao`: subscribers per district at the end of `month`."""
+    """Sheet `ThueBao`: subscribers per district at the end of `month`; from July 2025 per commune-level
+    unit, each district's figures split across its new communes (so every total stays the same)."""
     months_since = (month.year - 2024) * 12 + month.month - 7
     rows = []
     for name, _, _, weight in DISTRICTS:
@@ -313,7 +377,17 @@ def subscriber_rows(operator: str, month: date, seed: int = 2024) -> list[Subscr
         total = round(SUBSCRIBERS_BASE[operator] * weight * (1 + 0.002 * months_since) * rng.uniform(0.99, 1.01))
         share = two_g_only_share(operator, month) * rng.uniform(0.85, 1.15)
         rows.append(SubscriberRow(name, round(total * share), total))
-    return rows
+    if month < REFORM_MONTH:
+        return rows
+    communes = {label: [0, 0] for label in COMMUNE_NAMES}
+    for row in rows:
+        labels, shares = zip(*COMMUNES_BY_DISTRICT[row.admin_unit])
+        totals = _split(row.subscribers_total, shares)
+        only_2g = _split(row.subscribers_2g_only, shares)
+        for label, total, two_g in zip(labels, totals, only_2g):
+            communes[label][0] += min(two_g, total)
+            communes[label][1] += total
+    return [SubscriberRow(label, two_g, total) for label, (two_g, total) in communes.items()]
 
 
 def ground_truth(operator: str, month, seed: int = 2024, stations: int | None = None) -> MonthTruth:
@@ -454,13 +528,16 @@ def _faulty_month(operator: str, month: date, seed: int, stations: int | None, f
             rows[i] = replace(rows[i], status=INSTALLED, on_air_date=None)
         fault = "corrected_later"
     if key in faults.unknown_district:
-        # A 3G/4G-only station (so no KPI moves) keyed with the pre-2018 name of Phú Mỹ.
+        # A 3G/4G-only station (so no KPI moves) keyed with a unit that does not exist that month: the
+        # pre-2018 name of Phú Mỹ up to June 2025 (a ward again from July 2025), then a ward of Vũng
+        # Tàu city merged into Tam Thắng on 1 July 2025.
+        unknown = UNKNOWN_UNIT_BEFORE_REFORM if month < REFORM_MONTH else UNKNOWN_UNIT_AFTER_REFORM
         plain = {r.station_code for r in rows} - {r.station_code for r in rows if r.technology in ("2G", "5G")}
         if plain:
             victim = sorted(plain)[0]
-            rows = [replace(r, admin_unit="Tân Thành") if r.station_code == victim else r for r in rows]
+            rows = [replace(r, admin_unit=unknown) if r.station_code == victim else r for r in rows]
         else:  # a small inventory where every station has 2G or 5G: add a 4G-only one
-            rows.append(StationRow(_station_code(operator, 9999), "4G", "Tân Thành", 10.58, 107.05, ON_AIR,
+            rows.append(StationRow(_station_code(operator, 9999), "4G", unknown, 10.58, 107.05, ON_AIR,
                                    date(2019, 5, 20)))
         fault = "unknown_district"
     content = workbook_bytes(operator, month, rows, subscriber_rows(operator, month, seed), seed=seed,

@@ -2,7 +2,10 @@
 OPERATOR_REPORTS_INBOX is unset, and a manual tool).
 
     python -m ioc_pipeline.simulator.operators_cli --inbox DIR [--from 2024-07-01 --to 2025-01-01]
-        [--as-of 2024-10-10T00:00] [--corrected viettel:202409] [--truncated vnpt:202410] ...
+        [--as-of 2024-10-10T00:00] [--stations N] [--corrected viettel:202409] [--truncated vnpt:202410] ...
+
+Any span works (e.g. `--from 2024-01-01 --to 2026-12-01`: one workbook per operator and report month
+starting in it); report months from July 2025 name the new commune-level units (`operators.py`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", dest="as_of", type=datetime.fromisoformat, default=None,
                         help="only files arrived by then (naive = Vietnam time)")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--stations", type=int, default=None,
+                        help="stations per operator (default: 260 Viettel, 180 VNPT)")
     for knob in ("corrected", "truncated", "renamed-sheet", "unknown-district"):
         parser.add_argument(f"--{knob}", action="append", type=_fault, default=[], metavar="OPERATOR:YYYYMM")
     args = parser.parse_args(argv)
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
         as_of = as_of.replace(tzinfo=ZoneInfo(config.VN_TZ))
     for f in fill_inbox(args.inbox, months=months_between(args.start, args.end), faults=faults, seed=args.seed,
-                        as_of=as_of):
+                        stations=args.stations, as_of=as_of):
         print(f"{f.path}  arrived {f.arrived_at:%Y-%m-%d %H:%M}  {'on time' if f.on_time else 'LATE'}"
               f"  v{f.version}{'  ' + f.fault if f.fault else ''}")
     return 0

@@ -7,8 +7,12 @@ So every sheet is read by its labels. Two kinds of trouble are kept apart:
 - the file as a whole cannot be trusted (not a workbook, a sheet or a required column missing, the
   period in the title contradicting the file name): `WorkbookRefused`, with a reason a person can act
   on. Schema drift must fail loudly rather than load a half-understood file;
-- one row cannot be used (unknown technology, unreadable date, unknown district, a station listed
-  twice): the row is still returned, with its `problem`, so nothing is silently dropped.
+- one row cannot be used (unknown technology, unreadable date, unknown district or commune, a
+  station listed twice): the row is still returned, with its `problem`, so nothing is silently dropped.
+
+`Đơn vị hành chính` is checked against the units of the report month: the eight district-level units
+up to June 2025 (returned bare, `Vũng Tàu`), the 30 commune-level units of the former province from
+July 2025 (returned with their kind, `Phường Vũng Tàu`, `Xã Long Sơn`, `Đặc khu Côn Đảo`).
 """
 
 from __future__ import annotations
@@ -33,10 +37,26 @@ TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 STATUSES = {"đang phát sóng": "Đang phát sóng", "đã lắp đặt": "Đã lắp đặt", "đang thi công": "Đang thi công",
             "đã tắt": "Đã tắt"}
 # District-level units of Bà Rịa – Vũng Tàu, valid for report months up to June 2025 (the district
-# level ended on 1 July 2025; later reports name commune-level units, which are accepted as given).
+# level ended on 1 July 2025; later reports name commune-level units).
 DISTRICTS = ("Vũng Tàu", "Bà Rịa", "Phú Mỹ", "Long Điền", "Đất Đỏ", "Xuyên Mộc", "Châu Đức", "Côn Đảo")
 LAST_DISTRICT_MONTH = date(2025, 6, 1)
 UNIT_PREFIXES = re.compile(r"^(thành phố|tp\.?|thị xã|tx\.?|huyện|h\.)\s+", re.IGNORECASE)
+# Commune-level units of the former province from 1 July 2025 (now in Ho Chi Minh City, resolution
+# 1685/NQ-UBTVQH15, domain.md §6.2), as (kind, name), the same 30 as the simulator's world (a test
+# keeps them equal; to be checked against Decision 19/2025/QĐ-TTg). Names are unique: a bare name
+# is enough to know the unit.
+COMMUNES = (
+    ("Phường", "Vũng Tàu"), ("Phường", "Tam Thắng"), ("Phường", "Rạch Dừa"), ("Phường", "Phước Thắng"),
+    ("Xã", "Long Sơn"), ("Phường", "Bà Rịa"), ("Phường", "Long Hương"), ("Phường", "Tam Long"),
+    ("Phường", "Phú Mỹ"), ("Phường", "Tân Thành"), ("Phường", "Tân Phước"), ("Phường", "Tân Hải"),
+    ("Xã", "Châu Pha"), ("Xã", "Ngãi Giao"), ("Xã", "Bình Giã"), ("Xã", "Kim Long"), ("Xã", "Châu Đức"),
+    ("Xã", "Xuân Sơn"), ("Xã", "Nghĩa Thành"), ("Xã", "Hồ Tràm"), ("Xã", "Xuyên Mộc"), ("Xã", "Hòa Hội"),
+    ("Xã", "Bàu Lâm"), ("Xã", "Bình Châu"), ("Xã", "Hòa Hiệp"), ("Xã", "Phước Hải"), ("Xã", "Long Hải"),
+    ("Xã", "Đất Đỏ"), ("Xã", "Long Điền"), ("Đặc khu", "Côn Đảo"),
+)
+COMMUNE_PREFIXES = (("Phường", re.compile(r"^(phường|p\.)\s*", re.IGNORECASE)),
+                    ("Xã", re.compile(r"^(xã|x\.)\s*", re.IGNORECASE)),
+                    ("Đặc khu", re.compile(r"^(đặc khu|đk\.)\s*", re.IGNORECASE)))
 
 TRAM_COLUMNS = {
     "station_code": "Mã trạm", "technology": "Công nghệ", "admin_unit": "Đơn vị hành chính",
@@ -177,11 +197,26 @@ def read_date(value) -> date:
         raise _Unreadable(f"impossible date: {value!r}") from None
 
 
+def canonical_commune(name: str) -> str:
+    """`Phường Tam Thắng` / `P. Tam Thắng` / `Tam Thắng` -> `Phường Tam Thắng`; a kind that contradicts
+    the unit (`Xã Vũng Tàu`), a district (`Huyện Xuyên Mộc`) or a merged-away ward is unknown."""
+    kind, bare = None, name
+    for prefix_kind, prefix in COMMUNE_PREFIXES:
+        if prefix.match(name):
+            kind, bare = prefix_kind, prefix.sub("", name)
+            break
+    for unit_kind, unit_name in COMMUNES:
+        if _norm(bare) == _norm(unit_name) and kind in (None, unit_kind):
+            return f"{unit_kind} {unit_name}"
+    raise _Unreadable(f"unknown commune-level unit {name!r}")
+
+
 def canonical_district(name: str | None, report_month: date) -> str:
+    """The administrative unit of a row: a district up to June 2025, a commune-level unit after."""
     if not name:
         raise _Unreadable("Đơn vị hành chính is empty")
     if report_month > LAST_DISTRICT_MONTH:
-        return name
+        return canonical_commune(name)
     bare = UNIT_PREFIXES.sub("", name)
     for district in DISTRICTS:
         if _norm(bare) == _norm(district):
