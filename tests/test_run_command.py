@@ -279,3 +279,73 @@ def test_the_scorecard_lines_up_each_breakthrough_with_its_plan(first_run):
     assert {code for (_, code) in rows} == {
         "b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air_all", "b2_5g_on_air_viettel",
         "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate"}
+
+
+def test_watchlist_matches_the_open_dossiers_of_the_simulator(first_run, simulated_records):
+    """As of the run's as-of day (2025-01-01, a holiday): open, accepted, not waiting (5/6);
+    overdue when the due day is before it, at risk when 0..2 working days remain."""
+    from ioc_pipeline.workcalendar import working_days_between
+
+    url, _, _ = first_run
+    as_of = date(2025, 1, 1)
+    expected = {}
+    for r in simulated_records:
+        open_ = r.get("NgayTiepNhan") and r["TrangThaiHoSo"] not in (1, 3, 7, 8, 9, 10)
+        due = _effective_due(r)
+        if not open_ or r["TrangThaiHoSo"] in (5, 6) or due is None:
+            continue
+        remaining = working_days_between(as_of, due.date())
+        if due.date() < as_of:
+            expected[r["MaHoSo"]] = ("overdue", remaining)
+        elif 0 <= remaining <= 2:
+            expected[r["MaHoSo"]] = ("at_risk", remaining)
+    with psycopg.connect(url.url) as conn:
+        found = {code: (risk, remaining) for code, risk, remaining in conn.execute(
+            "select dossier_code, risk, working_days_remaining from marts.dossier_watchlist")}
+        as_of_dates = {d for (d,) in conn.execute("select distinct as_of_date from marts.dossier_watchlist")}
+    assert expected and found == expected
+    assert as_of_dates == {as_of}
+
+
+def test_index_766_keeps_the_portals_numbers_and_nulls(first_run, simulated_records):
+    from ioc_pipeline.simulator.server import SimulatorServer
+
+    url, _, _ = first_run
+    index = SimulatorServer(as_of=datetime(2025, 1, 1, tzinfo=VN)).portal_index
+    agency = "000.00.13.H03"
+    expected = {}
+    for group in ("transparency", "progress", "online", "payment", "digitization", "satisfaction"):
+        code, data, _ = index.answer(group, {"timeType": "month", "year": 2024, "month": 9,
+                                             "departmentCode": agency})
+        assert code == "OK"
+        for m in data["metrics"]:
+            expected[(group, m["code"])] = (m["numerator"], m["denominator"], m["score"], m["maxScore"])
+    with psycopg.connect(url.url) as conn:
+        found = {(g, c): (n, d, s, mx) for g, c, n, d, s, mx in conn.execute(
+            """select indicator_group, metric_code, numerator, denominator, score, max_score
+                 from marts.index_766_monthly where month = '2024-09-01' and agency_code = %s""", (agency,))}
+    assert set(found) == set(expected)
+    for key, (n, d, s, mx) in expected.items():
+        got = found[key]
+        assert [None if v is None else float(v) for v in got] == [None if v is None else float(v)
+                                                                 for v in (n, d, s, mx)], key
+    assert any(v is None for row in expected.values() for v in row)  # nulls arrive as nulls
+
+
+def test_bts_stations_and_agency_versions_match_their_sources(first_run):
+    from ioc_pipeline.simulator.operators import station_rows
+    from ioc_pipeline.simulator.world import AGENCIES
+
+    url, _, _ = first_run
+    with psycopg.connect(url.url) as conn:
+        per_operator = dict(conn.execute(
+            "select operator, count(*) from marts.bts_station where report_month = '2024-12-01' group by 1"))
+        versions = scalar(conn, "select count(*) from marts.dim_agency")
+        current = scalar(conn, "select count(*) from marts.dim_agency where is_current")
+    for operator in ("viettel", "vnpt"):
+        rows = station_rows(operator, date(2024, 12, 1))
+        assert per_operator[operator] == len({(r.station_code, r.technology) for r in rows})
+    assert versions == len(AGENCIES)
+    as_of = date(2025, 1, 1)
+    assert current == sum(1 for a in AGENCIES if date.fromisoformat(a["validFrom"]) <= as_of
+                          and (a["validTo"] is None or as_of <= date.fromisoformat(a["validTo"])))
