@@ -60,7 +60,8 @@ def test_faults_are_survived_and_every_record_is_counted_exactly(fresh):
     assert result.status == "success"
     assert (result.counts.received, result.counts.quarantined, result.counts.loaded) == (received, 3, served - 3)
     statuses = [status for path, status in log if path == "/api/v1/hoso"]
-    assert statuses == [200, 503, 200, 429, 200, 200, 200]  # 5 pages + one 503 retry + one 429 retry
+    # page 1 (for `total`), then pages 5..1 (read backwards: one_stop_shop.py), one 503 and one 429 retry
+    assert statuses == [200, 503, 200, 429, 200, 200, 200, 200]
     assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == served - 3
     assert scalar(conn, "select count(distinct dossier_code) from raw.one_stop_shop__dossier") == served - 3
     reasons = conn.execute("select reason from raw.quarantine order by reason").fetchall()
@@ -106,7 +107,7 @@ def test_rerunning_an_interval_changes_nothing(fresh):
 
 def test_a_source_failing_half_way_leaves_no_half_batch(fresh):
     url, conn = fresh
-    # Page 3 and every retry of it fail: pages 1 and 2 were already streamed into the COPY.
+    # Request 3 and every retry of it fail: the last page was already streamed into the COPY.
     failing = {n: 503 for n in range(3, 3 + FAST.max_attempts)}
     with SimulatorServer(faults=Faults(status_on_request=failing, unreadable_dates=1)) as server:
         result = extract_dossiers(url.url, HttpEndpoint.from_uri(server.dossier_conn_uri), START, END,
