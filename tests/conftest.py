@@ -52,5 +52,20 @@ def db(warehouse):
         yield conn
 
 
+@pytest.fixture()
+def fresh():
+    """A database per test, for counts that are exact only on an empty raw layer: (url, conn)."""
+    url, drop = make_database("ioc_fresh")
+    with psycopg.connect(url.url, autocommit=True) as conn:
+        yield url, conn
+    drop()
+
+
 def scalar(conn, sql, *params):
     return conn.execute(sql, params).fetchone()[0]
+
+
+def batch_row(conn, batch_id) -> dict:
+    """One audit.load_batch row as a dict."""
+    cur = conn.execute("select * from audit.load_batch where batch_id = %s", (batch_id,))
+    return dict(zip([c.name for c in cur.description], cur.fetchone()))

@@ -10,7 +10,6 @@ import math
 import time
 from datetime import datetime
 
-import psycopg
 import pytest
 
 from ioc_pipeline.config import HttpEndpoint
@@ -22,25 +21,11 @@ from ioc_pipeline.sources.dvc_portal import PortalClient
 from ioc_pipeline.sources.http import SourceError
 from ioc_pipeline.sources.formats import VN
 from ioc_pipeline.sources.http import RetryPolicy
-from tests.conftest import make_database, scalar
+from tests.conftest import batch_row, scalar
 
 START = datetime(2024, 7, 1, tzinfo=VN)
 END = datetime(2025, 1, 1, tzinfo=VN)
 FAST = RetryPolicy(max_attempts=4, backoff_initial=0.05, backoff_max=0.2)
-
-
-@pytest.fixture()
-def fresh():
-    """A database per test: counts are exact only on an empty raw layer."""
-    url, drop = make_database("ioc_extract")
-    with psycopg.connect(url.url, autocommit=True) as conn:
-        yield url, conn
-    drop()
-
-
-def _batch(conn, batch_id):
-    cur = conn.execute("select * from audit.load_batch where batch_id = %s", (batch_id,))
-    return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 def test_faults_are_survived_and_every_record_is_counted_exactly(fresh):
@@ -66,7 +51,7 @@ def test_faults_are_survived_and_every_record_is_counted_exactly(fresh):
     assert scalar(conn, "select count(distinct dossier_code) from raw.one_stop_shop__dossier") == served - 3
     reasons = conn.execute("select reason from raw.quarantine order by reason").fetchall()
     assert len(reasons) == 3 and all("NgayTiepNhan: impossible date" in r for (r,) in reasons)
-    batch = _batch(conn, result.batch_id)
+    batch = batch_row(conn, result.batch_id)
     assert (batch["status"], batch["rows_received"], batch["rows_loaded"], batch["rows_quarantined"],
             batch["rows_duplicate"]) == ("success", received, served - 3, 3, pages - 1)
     assert batch["interval_start"] == START and batch["interval_end"] == END and batch["finished_at"]
@@ -102,7 +87,7 @@ def test_rerunning_an_interval_changes_nothing(fresh):
     assert digest() == before
     assert first.counts.loaded == before[0][0] and second.counts.loaded == 0
     assert second.counts.duplicate == second.counts.received - 1
-    assert _batch(conn, second.batch_id)["rows_loaded"] == 0
+    assert batch_row(conn, second.batch_id)["rows_loaded"] == 0
 
 
 def test_a_source_failing_half_way_leaves_no_half_batch(fresh):
@@ -115,7 +100,7 @@ def test_a_source_failing_half_way_leaves_no_half_batch(fresh):
     assert result.status == "failed" and "503" in result.error
     assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 0
     assert scalar(conn, "select count(*) from raw.quarantine") == 0
-    batch = _batch(conn, result.batch_id)
+    batch = batch_row(conn, result.batch_id)
     assert batch["status"] == "failed" and "503" in batch["error"] and batch["finished_at"]
 
 
@@ -219,4 +204,4 @@ def test_schema_drift_fails_the_batch_loudly_instead_of_quarantining_everything(
     assert "schema drift: required field(s) MaHoSo missing from all 30 records" in result.error
     assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 0
     assert scalar(conn, "select count(*) from raw.quarantine") == 0
-    assert "schema drift" in _batch(conn, result.batch_id)["error"]
+    assert "schema drift" in batch_row(conn, result.batch_id)["error"]

@@ -18,7 +18,6 @@ import textwrap
 import time
 from datetime import datetime, timedelta
 
-import psycopg
 import pytest
 
 from ioc_pipeline import config
@@ -36,26 +35,13 @@ from ioc_pipeline.simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE
 from ioc_pipeline.simulator.server import SimulatorServer
 from ioc_pipeline.sources.formats import VN
 from ioc_pipeline.sources.http import RetryPolicy
-from tests.conftest import make_database, scalar
+from tests.conftest import batch_row, scalar
 
 START = datetime(2024, 7, 1, tzinfo=VN)
 END = datetime(2025, 1, 1, tzinfo=VN)
 FAST = RetryPolicy(max_attempts=4, backoff_initial=0.05, backoff_max=0.2)
 # A client that gives up on a reply after half a second (production: 60 s).
 IMPATIENT = RetryPolicy(max_attempts=3, backoff_initial=0.05, backoff_max=0.2, timeout=0.5)
-
-
-@pytest.fixture()
-def fresh():
-    url, drop = make_database("ioc_extract_faults")
-    with psycopg.connect(url.url, autocommit=True) as conn:
-        yield url, conn
-    drop()
-
-
-def _batch(conn, batch_id):
-    cur = conn.execute("select * from audit.load_batch where batch_id = %s", (batch_id,))
-    return dict(zip([c.name for c in cur.description], cur.fetchone()))
 
 
 def _served_in(records, lo: datetime, hi: datetime) -> list[dict]:
@@ -95,7 +81,7 @@ def test_a_source_slower_than_the_timeout_on_every_attempt_fails_the_batch_and_l
     assert requests_made == IMPATIENT.max_attempts  # first page, tried 3 times, never answered in time
     assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 0
     assert scalar(conn, "select count(*) from raw.quarantine") == 0
-    batch = _batch(conn, result.batch_id)
+    batch = batch_row(conn, result.batch_id)
     assert batch["status"] == "failed" and "Read timed out" in batch["error"] and batch["finished_at"]
     assert batch["rows_received"] == 0
 
