@@ -334,18 +334,20 @@ def test_index_766_keeps_the_portals_numbers_and_nulls(first_run, simulated_reco
 
 def test_bts_stations_and_agency_versions_match_their_sources(first_run):
     from ioc_pipeline.simulator.operators import station_rows
-    from ioc_pipeline.simulator.world import AGENCIES
+    from ioc_pipeline.simulator.world import AGENCIES, PROCEDURES
 
     url, _, _ = first_run
     with psycopg.connect(url.url) as conn:
         per_operator = dict(conn.execute(
             "select operator, count(*) from marts.bts_station where report_month = '2024-12-01' group by 1"))
+        procedures = dict(conn.execute("select procedure_code, processing_time from marts.dim_procedure"))
         versions = scalar(conn, "select count(*) from marts.dim_agency")
         current = scalar(conn, "select count(*) from marts.dim_agency where is_current")
     for operator in ("viettel", "vnpt"):
         rows = station_rows(operator, date(2024, 12, 1))
         assert per_operator[operator] == len({(r.station_code, r.technology) for r in rows})
     assert versions == len(AGENCIES)
+    assert procedures == {p["code"]: p["processingTime"] for p in PROCEDURES}
     as_of = date(2025, 1, 1)
     assert current == sum(1 for a in AGENCIES if date.fromisoformat(a["validFrom"]) <= as_of
                           and (a["validTo"] is None or as_of <= date.fromisoformat(a["validTo"])))

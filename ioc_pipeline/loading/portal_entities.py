@@ -65,6 +65,7 @@ FORMALITY = RawEntity(
     columns=("procedure_code",),
     prepare=prepare_formality,
     key_field="code",
+    required=("code", "name"),
 )
 
 EVALUATION_METRIC = RawEntity(
