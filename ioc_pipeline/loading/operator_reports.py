@@ -19,26 +19,16 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 
-from ioc_pipeline.loading.raw_loader import BatchCounts, finish_batch, start_batch
-from ioc_pipeline.sources.formats import record_hash
+from ioc_pipeline.loading.raw_loader import BatchCounts, finish_batch, quarantine_rows, start_batch
+from ioc_pipeline.sources.formats import VN, record_hash
 from ioc_pipeline.sources.operator_workbooks import (FILE_NAME, OperatorWorkbook, WorkbookRefused,
                                                      read_workbook)
 
 log = logging.getLogger(__name__)
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ENTITY = "report_file"
-
-
-@dataclass(frozen=True)
-class _Feed:
-    """What `audit.load_batch` calls a source and an entity."""
-
-    source: str
-    entity: str = ENTITY
 
 
 @dataclass(frozen=True)
@@ -102,13 +92,8 @@ def _row_quarantine(book: OperatorWorkbook, source: str, sha: str, batch_id: int
 def _quarantine_file(url: str, source: str, sha: str, file_name: str, reason: str, content: bytes,
                      batch_id: int, received_at: datetime) -> int:
     with psycopg.connect(url) as conn, conn.transaction():
-        cur = conn.execute(
-            """insert into raw.quarantine (source, entity, record_hash, record_key, reason, content, batch_id,
-                                           received_at)
-               values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict do nothing""",
-            (source, ENTITY, sha, file_name, reason, base64.b64encode(content).decode("ascii"), batch_id,
-             received_at))
-        return cur.rowcount
+        return quarantine_rows(conn, [(source, ENTITY, sha, file_name, reason,
+                                       base64.b64encode(content).decode("ascii"), batch_id, received_at)])
 
 
 def load_report_file(url: str, path: Path, *, run_label: str | None = None) -> FileLoadResult:
@@ -121,7 +106,7 @@ def load_report_file(url: str, path: Path, *, run_label: str | None = None) -> F
     match = FILE_NAME.match(path.name)
     month_hint = date(int(match.group(2)), int(match.group(3)), 1) if match and 1 <= int(match.group(3)) <= 12 else None
     start, end = _month_interval(month_hint)
-    batch_id = start_batch(url, _Feed(source), start, end, run_label)
+    batch_id = start_batch(url, source, ENTITY, start, end, run_label)
     received_at = datetime.now(timezone.utc)
     counts = BatchCounts()
     try:
@@ -164,12 +149,7 @@ def load_report_file(url: str, path: Path, *, run_label: str | None = None) -> F
                 ) as copy:
                     for row in _subscriber_rows(book, sha, batch_id, received_at):
                         copy.write_row(row)
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        """insert into raw.quarantine (source, entity, record_hash, record_key, reason, content,
-                                                       batch_id, received_at)
-                           values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict do nothing""",
-                        list(_row_quarantine(book, source, sha, batch_id, received_at)))
+                quarantine_rows(conn, list(_row_quarantine(book, source, sha, batch_id, received_at)))
                 counts.quarantined = len(book.problems)
                 counts.loaded = counts.received - counts.quarantined
     except Exception as exc:  # the database failed: nothing of this file remains; say why

@@ -45,13 +45,13 @@ class BatchResult:
     error: str | None = None
 
 
-def start_batch(url: str, entity: RawEntity, interval_start: datetime | None, interval_end: datetime | None,
-                run_label: str | None) -> int:
+def start_batch(url: str, source: str, entity: str, interval_start: datetime | None,
+                interval_end: datetime | None, run_label: str | None) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             """insert into audit.load_batch (source, entity, interval_start, interval_end, status, run_label)
                values (%s, %s, %s, %s, 'running', %s) returning batch_id""",
-            (entity.source, entity.entity, interval_start, interval_end, run_label),
+            (source, entity, interval_start, interval_end, run_label),
         ).fetchone()
     return row[0]
 
@@ -96,28 +96,33 @@ def _copy_records(conn: psycopg.Connection, entity: RawEntity, records: Iterable
     return refused
 
 
-def _quarantine(conn: psycopg.Connection, refused: list[tuple]) -> None:
-    """Refused records, also by COPY; one row per (record, source) however often it comes."""
-    conn.execute("create temp table incoming_refused (like raw.quarantine) on commit drop")
+def quarantine_rows(conn: psycopg.Connection, rows: list[tuple]) -> int:
+    """Write refused records to raw.quarantine by COPY, inside the caller's transaction; one row per
+    (source, entity, record_hash) however often it comes. Returns the rows actually added.
+
+    A row is (source, entity, record_hash, record_key, reason, content, batch_id, received_at)."""
+    if not rows:
+        return 0
+    conn.execute("create temp table if not exists incoming_refused (like raw.quarantine) on commit drop")
     with conn.cursor().copy(
         "copy pg_temp.incoming_refused (source, entity, record_hash, record_key, reason, content, batch_id, "
         "received_at) from stdin"
     ) as copy:
-        for row in refused:
+        for row in rows:
             copy.write_row(row)
-    conn.execute(
+    return conn.execute(
         """insert into raw.quarantine
            select distinct on (source, entity, record_hash) * from pg_temp.incoming_refused
             order by source, entity, record_hash
            on conflict do nothing"""
-    )
+    ).rowcount
 
 
 def load_batch(url: str, entity: RawEntity, records: Iterable[object], pii_key: bytes, *,
                interval_start: datetime | None = None, interval_end: datetime | None = None,
                run_label: str | None = None) -> BatchResult:
     """Extract-and-load one batch. Never raises for a source failure: the result says it failed."""
-    batch_id = start_batch(url, entity, interval_start, interval_end, run_label)
+    batch_id = start_batch(url, entity.source, entity.entity, interval_start, interval_end, run_label)
     counts = BatchCounts()
     received_at = datetime.now(timezone.utc)
     try:
@@ -139,8 +144,7 @@ def load_batch(url: str, entity: RawEntity, records: Iterable[object], pii_key: 
             )
             counts.loaded = cursor.rowcount
             counts.quarantined = len(refused)
-            if refused:
-                _quarantine(conn, refused)
+            quarantine_rows(conn, refused)
     except Exception as exc:  # the batch failed as a whole; record why, then let the caller decide
         log.exception("%s.%s batch %s failed", entity.source, entity.entity, batch_id)
         finish_batch(url, batch_id, "failed", counts, error=f"{type(exc).__name__}: {exc}")

@@ -150,7 +150,8 @@ def extract_evaluation_month(warehouse_url: str, client: PortalClient, year: int
             finish_batch(warehouse_url, result.batch_id, "failed", result.counts, error=error)
             outcome.batch = BatchResult(result.batch_id, "failed", result.counts, error=error)
         else:
-            outcome.failure_batch_id = start_batch(warehouse_url, EVALUATION_METRIC, start, end, run_label)
+            outcome.failure_batch_id = start_batch(warehouse_url, EVALUATION_METRIC.source, EVALUATION_METRIC.entity, start, end,
+                                                      run_label)
             finish_batch(warehouse_url, outcome.failure_batch_id, "failed", BatchCounts(), error=error)
     return outcome
 
