@@ -24,10 +24,6 @@ from ioc_pipeline.orchestration.airflow_glue import default_args
 from ioc_pipeline.orchestration.assets import RAW_OPERATOR_REPORTS
 
 
-def _catch_up(context) -> bool:
-    return bool((context["dag_run"].conf or {}).get("interval_start"))
-
-
 @dag(
     dag_id="ioc_extract_operator_reports",
     schedule="@hourly",
@@ -42,12 +38,12 @@ def ioc_extract_operator_reports():
     @task.sensor(poke_interval=timedelta(minutes=5), timeout=timedelta(minutes=55), mode="reschedule",
                  soft_fail=True)
     def wait_for_new_workbooks() -> PokeReturnValue:
-        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
+        from ioc_pipeline.orchestration.airflow_glue import catch_up_interval, warehouse_url
         from ioc_pipeline.orchestration.operator_reports import inbox_folder, new_files
 
-        context = get_current_context()
+        catch_up = catch_up_interval(get_current_context()["dag_run"].conf) is not None
         names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
-        return PokeReturnValue(is_done=bool(names) or _catch_up(context), xcom_value=names)
+        return PokeReturnValue(is_done=bool(names) or catch_up, xcom_value=names)
 
     @task(outlets=[RAW_OPERATOR_REPORTS])
     def load_new_workbooks(expected: list[str]) -> dict:

@@ -6,7 +6,7 @@ Read inside tasks only (never at DAG parse time), except `default_args`, which i
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ioc_pipeline import config
 from ioc_pipeline.config import HttpEndpoint
@@ -22,6 +22,14 @@ def default_args() -> dict:
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
     }
+
+
+def catch_up_interval(conf: dict | None) -> tuple[datetime, datetime] | None:
+    """The explicit `[from, to)` the run command puts in a run's conf, or None for scheduled runs."""
+    conf = conf or {}
+    if conf.get("interval_start") and conf.get("interval_end"):
+        return datetime.fromisoformat(conf["interval_start"]), datetime.fromisoformat(conf["interval_end"])
+    return None
 
 
 def warehouse_url() -> str:

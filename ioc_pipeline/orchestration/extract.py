@@ -14,6 +14,7 @@ import psycopg
 
 from ioc_pipeline import config
 from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
 from ioc_pipeline.loading.entities import DEPARTMENT, DOSSIER
 from ioc_pipeline.loading.raw_loader import BatchResult, load_batch
 from ioc_pipeline.sources.dvc_portal import PortalClient
@@ -39,9 +40,9 @@ def extraction_window(interval_start: datetime, interval_end: datetime, conf: di
     interval, so nights that failed or never ran are caught up, and reaches back by the overlap
     margin so a record that changed while the previous extraction was paging is seen now.
     """
-    conf = conf or {}
-    if conf.get("interval_start") and conf.get("interval_end"):
-        return datetime.fromisoformat(conf["interval_start"]), datetime.fromisoformat(conf["interval_end"])
+    explicit = catch_up_interval(conf)
+    if explicit:
+        return explicit
     start = min(interval_start, watermark) if watermark else interval_start
     return start - overlap(), interval_end
 

@@ -23,6 +23,7 @@ from ioc_pipeline import config
 from ioc_pipeline.config import HttpEndpoint
 from ioc_pipeline.loading.portal_entities import EVALUATION_METRIC, FORMALITY, evaluation_record
 from ioc_pipeline.loading.raw_loader import BatchCounts, BatchResult, finish_batch, load_batch, start_batch
+from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
 from ioc_pipeline.sources.formats import VN, parse_iso_date
 from ioc_pipeline.sources.http import RetryPolicy
@@ -69,10 +70,7 @@ def ended_months(interval_start: datetime, interval_end: datetime, now: datetime
 
 def metrics_window(interval_start: datetime, interval_end: datetime, conf: dict | None) -> tuple[datetime, datetime]:
     """The run command's catch-up interval from the run's conf, else the scheduled data interval."""
-    conf = conf or {}
-    if conf.get("interval_start") and conf.get("interval_end"):
-        return datetime.fromisoformat(conf["interval_start"]), datetime.fromisoformat(conf["interval_end"])
-    return interval_start, interval_end
+    return catch_up_interval(conf) or (interval_start, interval_end)
 
 
 def agencies_in_force(departments: Iterable[object], year: int, month: int) -> list[str]:
