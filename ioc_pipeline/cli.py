@@ -39,7 +39,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _simulate(argv: list[str]) -> int:
     """The simulator has its own options; hand them over untouched."""
-    from ioc_pipeline.simulator.cli import main as simulator_main
+    from ioc_simulator.cli import main as simulator_main
 
     return simulator_main(argv) or 0
 

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from ioc_pipeline import workcalendar as wc
-from ioc_pipeline.simulator import calendar as sim_cal
+from ioc_simulator import calendar as sim_cal
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,9 @@ from ioc_pipeline.orchestration.extract import (
     watermark,
 )
 from ioc_pipeline.orchestration.portal import extract_formalities
-from ioc_pipeline.simulator.dossiers import read_served_time
-from ioc_pipeline.simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE, Faults
-from ioc_pipeline.simulator.server import SimulatorServer
+from ioc_simulator.dossiers import read_served_time
+from ioc_simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE, Faults
+from ioc_simulator.server import SimulatorServer
 from ioc_pipeline.sources.formats import VN
 from ioc_pipeline.sources.http import RetryPolicy
 from tests.conftest import batch_row, scalar

@@ -17,7 +17,7 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.orchestration.runner import airflow_env
-from ioc_pipeline.simulator.operators import OperatorFaults, fill_inbox
+from ioc_simulator.operators import OperatorFaults, fill_inbox
 from tests.conftest import make_database
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from ioc_pipeline.orchestration.operator_reports import load_new_reports, new_files
-from ioc_pipeline.simulator.operators import (OperatorFaults, StationRow, SubscriberRow, fill_inbox, ground_truth,
+from ioc_simulator.operators import (OperatorFaults, StationRow, SubscriberRow, fill_inbox, ground_truth,
                                               workbook_bytes)
 from tests.conftest import make_database
 

@@ -18,7 +18,7 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.orchestration.operator_reports import load_new_reports
-from ioc_pipeline.simulator.operators import OperatorFaults, fill_inbox, ground_truth, station_rows
+from ioc_simulator.operators import OperatorFaults, fill_inbox, ground_truth, station_rows
 from tests.conftest import make_database
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

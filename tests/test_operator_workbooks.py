@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from ioc_pipeline.simulator.operators import (LAYOUTS, OperatorFaults, StationRow, SubscriberRow, deliveries,
+from ioc_simulator.operators import (LAYOUTS, OperatorFaults, StationRow, SubscriberRow, deliveries,
                                               fill_inbox, ground_truth, workbook_bytes)
 from ioc_pipeline.sources.operator_workbooks import (WorkbookRefused, parse_file_name, read_count, read_date,
                                                      read_decimal, read_workbook)
@@ -181,7 +181,7 @@ def test_commune_level_units_are_checked_from_july_2025():
 
 
 def test_reader_knows_the_simulated_worlds_communes_and_the_fault_after_the_reform(tmp_path):
-    from ioc_pipeline.simulator.operators import COMMUNE_NAMES
+    from ioc_simulator.operators import COMMUNE_NAMES
     from ioc_pipeline.sources.operator_workbooks import COMMUNES
 
     assert [f"{kind} {name}" for kind, name in COMMUNES] == list(COMMUNE_NAMES)

@@ -30,9 +30,9 @@ from ioc_pipeline.orchestration.portal import (
     extract_evaluation_metrics,
     extract_formalities,
 )
-from ioc_pipeline.simulator.portal_metrics import GROUP_MAX_SCORE
-from ioc_pipeline.simulator.server import SimulatorServer
-from ioc_pipeline.simulator.world import AGENCIES, PROCEDURES, agency_codes
+from ioc_simulator.portal_metrics import GROUP_MAX_SCORE
+from ioc_simulator.server import SimulatorServer
+from ioc_simulator.world import AGENCIES, PROCEDURES, agency_codes
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
 from ioc_pipeline.sources.formats import VN
 from ioc_pipeline.sources.http import RetryPolicy, SourceError

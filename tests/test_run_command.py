@@ -67,7 +67,7 @@ def first_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def simulated_records():
-    from ioc_pipeline.simulator.server import SimulatorServer
+    from ioc_simulator.server import SimulatorServer
 
     return SimulatorServer(as_of=datetime(2025, 1, 1, tzinfo=VN)).records
 
@@ -243,7 +243,7 @@ def test_timeliness_of_finished_dossiers_matches_the_simulator(first_run, simula
 
 
 def test_5g_and_2g_marts_match_the_operators_ground_truth(first_run):
-    from ioc_pipeline.simulator.operators import ground_truth
+    from ioc_simulator.operators import ground_truth
 
     url, _, _ = first_run
     with psycopg.connect(url.url) as conn:
@@ -308,7 +308,7 @@ def test_watchlist_matches_the_open_dossiers_of_the_simulator(first_run, simulat
 
 
 def test_index_766_keeps_the_portals_numbers_and_nulls(first_run, simulated_records):
-    from ioc_pipeline.simulator.server import SimulatorServer
+    from ioc_simulator.server import SimulatorServer
 
     url, _, _ = first_run
     index = SimulatorServer(as_of=datetime(2025, 1, 1, tzinfo=VN)).portal_index
@@ -333,8 +333,8 @@ def test_index_766_keeps_the_portals_numbers_and_nulls(first_run, simulated_reco
 
 
 def test_bts_stations_and_agency_versions_match_their_sources(first_run):
-    from ioc_pipeline.simulator.operators import station_rows
-    from ioc_pipeline.simulator.world import AGENCIES, PROCEDURES
+    from ioc_simulator.operators import station_rows
+    from ioc_simulator.world import AGENCIES, PROCEDURES
 
     url, _, _ = first_run
     with psycopg.connect(url.url) as conn:

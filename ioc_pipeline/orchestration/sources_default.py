@@ -19,7 +19,7 @@ def _operator_inbox(interval_from: date, interval_to: date) -> dict[str, str]:
     of every report month in the interval, as delivered (late ones and corrections included)."""
     if os.environ.get("OPERATOR_REPORTS_INBOX"):
         return {}
-    from ioc_pipeline.simulator.operators_cli import fill_default_inbox
+    from ioc_simulator.operators_cli import fill_default_inbox
 
     folder, files = fill_default_inbox(interval_from, interval_to, folder=config.STATE_DIR / "operator_inbox")
     log.info("OPERATOR_REPORTS_INBOX is not set: the simulator dropped %d workbooks into %s", len(files), folder)
@@ -38,7 +38,7 @@ def default_sources(interval_from: date, interval_to: date) -> Iterator[dict[str
     if not missing:
         yield env
         return
-    from ioc_pipeline.simulator.server import SimulatorServer
+    from ioc_simulator.server import SimulatorServer
 
     as_of = datetime.combine(interval_to, datetime.min.time(), VN)
     # IOC_SIMULATOR_SCALE: expected dossiers per year province-wide (the demo asks for more than

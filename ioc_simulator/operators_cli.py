@@ -1,7 +1,7 @@
 """Fill an operator-reports inbox with the simulator's workbooks (the default source when
 OPERATOR_REPORTS_INBOX is unset, and a manual tool).
 
-    python -m ioc_pipeline.simulator.operators_cli --inbox DIR [--from 2024-07-01 --to 2025-01-01]
+    python -m ioc_simulator.operators_cli --inbox DIR [--from 2024-07-01 --to 2025-01-01]
         [--as-of 2024-10-10T00:00] [--stations N] [--corrected viettel:202409] [--truncated vnpt:202410] ...
 
 Any span works (e.g. `--from 2024-01-01 --to 2026-12-01`: one workbook per operator and report month
@@ -14,10 +14,9 @@ import argparse
 from datetime import date, datetime
 from pathlib import Path
 
-from ioc_pipeline import config
-from ioc_pipeline.simulator.operators import DeliveredFile, OperatorFaults, fill_inbox, months_between
+from ioc_simulator.operators import DeliveredFile, OperatorFaults, fill_inbox, months_between
 
-DEFAULT_INBOX = config.STATE_DIR / "operator_inbox"
+DEFAULT_INBOX = Path(".run") / "operator_inbox"
 
 
 def fill_default_inbox(interval_from: date, interval_to: date, folder: Path | None = None,

@@ -4,7 +4,7 @@ A thin re-export of `ioc_pipeline.workcalendar`, so that the simulator's appoint
 warehouse's deadline arithmetic (dim_date) come from the same holidays and the same override table
 (`dbt_project/seeds/calendar_overrides.csv`): a correction there moves both.
 
-Note: this module is `ioc_pipeline.simulator.calendar`; always import it by its package path (never
+Note: this module is `ioc_simulator.calendar`; always import it by its package path (never
 run files of this folder as scripts, or it shadows the standard library's `calendar`).
 """
 
