@@ -12,14 +12,14 @@ from datetime import datetime
 
 import pytest
 
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.extract import extract_departments, extract_dossiers
 from ioc_simulator.faults import Faults
 from ioc_simulator.server import SimulatorServer
 from ioc_simulator.world import AGENCIES
 from ioc_pipeline.sources.dvc_portal import PortalClient
 from ioc_pipeline.sources.http import SourceError
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 from ioc_pipeline.sources.http import RetryPolicy
 from tests.conftest import batch_row, scalar
 

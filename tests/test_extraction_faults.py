@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from ioc_pipeline import config
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.extract import (
     DEFAULT_OVERLAP,
     extract_departments,
@@ -33,7 +33,7 @@ from ioc_pipeline.orchestration.portal import extract_formalities
 from ioc_simulator.dossiers import read_served_time
 from ioc_simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE, Faults
 from ioc_simulator.server import SimulatorServer
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 from ioc_pipeline.sources.http import RetryPolicy
 from tests.conftest import batch_row, scalar
 
@@ -225,9 +225,9 @@ def test_unknown_agency_and_procedure_codes_are_kept_and_reach_the_marts(fresh, 
 _CHILD = textwrap.dedent("""
     import sys
     from datetime import datetime
-    from ioc_pipeline.config import HttpEndpoint
+    from ioc_pipeline.sources.http import HttpEndpoint
     from ioc_pipeline.orchestration.extract import extract_dossiers
-    from ioc_pipeline.sources.formats import VN
+    from ioc_pipeline.config import VN
     from ioc_pipeline.sources.http import RetryPolicy
     url, uri = sys.argv[1], sys.argv[2]
     extract_dossiers(url, HttpEndpoint.from_uri(uri), datetime(2024, 7, 1, tzinfo=VN),

@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 
 from ioc_pipeline.loading.entities import RecordRefused, prepare_department, prepare_dossier
+from ioc_pipeline.config import VN
 from ioc_pipeline.sources.formats import (
-    VN,
     UnreadableValue,
     parse_source_datetime,
     pseudonymise,

@@ -10,17 +10,16 @@ import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from ioc_pipeline import config
+from ioc_pipeline.config import VN
 from ioc_pipeline.orchestration.runner import airflow_env
 from ioc_simulator.operators import OperatorFaults, fill_inbox
 from tests.conftest import make_database
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 AIRFLOW = Path(sys.executable).parent / "airflow"
 DAG_ID = "ioc_extract_operator_reports"
 

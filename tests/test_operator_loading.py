@@ -6,17 +6,16 @@ from __future__ import annotations
 import base64
 import os
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
+from ioc_pipeline.config import VN
 from ioc_pipeline.orchestration.operator_reports import load_new_reports, new_files
 from ioc_simulator.operators import (OperatorFaults, StationRow, SubscriberRow, fill_inbox, ground_truth,
                                               workbook_bytes)
 from tests.conftest import make_database
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SEPT, OCT = date(2024, 9, 1), date(2024, 10, 1)
 
 

@@ -11,17 +11,16 @@ import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from ioc_pipeline import config
+from ioc_pipeline.config import VN
 from ioc_pipeline.orchestration.operator_reports import load_new_reports
 from ioc_simulator.operators import OperatorFaults, fill_inbox, ground_truth, station_rows
 from tests.conftest import make_database
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DBT = Path(sys.executable).parent / "dbt"
 MONTHS = [date(2024, m, 1) for m in range(7, 13)]
 SELECT = ["+bts_station", "+kpi_5g_monthly", "+kpi_2g_monthly"]

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import requests
 
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.portal import (
     agencies_in_force,
     ended_months,
@@ -34,7 +34,7 @@ from ioc_simulator.portal_metrics import GROUP_MAX_SCORE
 from ioc_simulator.server import SimulatorServer
 from ioc_simulator.world import AGENCIES, PROCEDURES, agency_codes
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 from ioc_pipeline.sources.http import RetryPolicy, SourceError
 from tests.conftest import make_database, scalar
 

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 
 from ioc_pipeline import config
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.portal import extract_evaluation_metrics, extract_formalities
 from ioc_simulator.server import SimulatorServer
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 from ioc_pipeline.sources.http import RetryPolicy
 from tests.conftest import make_database, scalar
 

@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from ioc_pipeline import config
-from ioc_pipeline.sources.formats import VN, parse_source_datetime
+from ioc_pipeline.config import VN
+from ioc_pipeline.sources.formats import parse_source_datetime
 from tests.conftest import make_database, scalar
 
 FROM, TO = "2024-07-01", "2025-01-01"

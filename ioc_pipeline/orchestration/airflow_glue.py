@@ -5,20 +5,18 @@ Read inside tasks only (never at DAG parse time), except `default_args`, which i
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from ioc_pipeline import config
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.warehouse.locate import from_airflow_connection
 
 
 def default_args() -> dict:
-    """Scheduled runs retry a failed task; the `run` command sets IOC_TASK_RETRIES=0 because the
-    HTTP layer already retried and a person is waiting for the answer."""
+    """Scheduled runs retry a failed task (`config.task_retries`: the `run` command asks for none)."""
     return {
         "owner": "ioc-data",
-        "retries": int(os.environ.get("IOC_TASK_RETRIES", "2")),
+        "retries": config.task_retries(),
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
     }

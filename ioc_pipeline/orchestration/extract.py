@@ -7,13 +7,12 @@ record version once, so extracting an interval twice loads nothing new.
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import psycopg
 
 from ioc_pipeline import config
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
 from ioc_pipeline.loading.entities import DEPARTMENT, DOSSIER
 from ioc_pipeline.loading.raw_loader import BatchResult, load_batch
@@ -21,14 +20,7 @@ from ioc_pipeline.sources.dvc_portal import PortalClient
 from ioc_pipeline.sources.http import RetryPolicy
 from ioc_pipeline.sources.one_stop_shop import OneStopShopClient
 
-# Nightly intervals reach back this far into the previous one, so a record that changed while the
-# previous extraction was paging is caught now (sources.md: it may have been seen twice or not at all).
-DEFAULT_OVERLAP = timedelta(hours=2)
-
-
-def overlap() -> timedelta:
-    minutes = os.environ.get("IOC_EXTRACT_OVERLAP_MINUTES")
-    return timedelta(minutes=int(minutes)) if minutes else DEFAULT_OVERLAP
+DEFAULT_OVERLAP = config.DEFAULT_EXTRACT_OVERLAP
 
 
 def extraction_window(interval_start: datetime, interval_end: datetime, conf: dict | None,
@@ -44,7 +36,7 @@ def extraction_window(interval_start: datetime, interval_end: datetime, conf: di
     if explicit:
         return explicit
     start = min(interval_start, watermark) if watermark else interval_start
-    return start - overlap(), interval_end
+    return start - config.extract_overlap(), interval_end
 
 
 def watermark(warehouse_url: str, source: str, entity: str) -> datetime | None:

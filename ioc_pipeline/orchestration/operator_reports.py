@@ -9,17 +9,14 @@ the others.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
 
+from ioc_pipeline import config
 from ioc_pipeline.loading.operator_reports import FileLoadResult, load_report_file
-
-INBOX_ENV = "OPERATOR_REPORTS_INBOX"
-
 
 @dataclass(frozen=True)
 class InboxFile:
@@ -53,10 +50,11 @@ class ReportsLoad:
 
 def inbox_folder() -> Path:
     """The drop folder from OPERATOR_REPORTS_INBOX (read inside tasks, never at DAG parse time)."""
-    value = os.environ.get(INBOX_ENV)
-    if not value:
-        raise RuntimeError(f"{INBOX_ENV} is not set: the folder the operators' workbooks are dropped into")
-    return Path(value)
+    folder = config.operator_reports_inbox()
+    if folder is None:
+        raise RuntimeError(f"{config.OPERATOR_REPORTS_INBOX_ENV} is not set: the folder the operators' workbooks "
+                           "are dropped into")
+    return folder
 
 
 def _is_candidate(path: Path) -> bool:

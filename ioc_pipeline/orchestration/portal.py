@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ioc_pipeline import config
-from ioc_pipeline.config import HttpEndpoint
+from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.loading.portal_entities import EVALUATION_METRIC, FORMALITY, evaluation_record
 from ioc_pipeline.loading.raw_loader import BatchCounts, BatchResult, finish_batch, load_batch, start_batch
 from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
-from ioc_pipeline.sources.formats import VN, parse_iso_date
+from ioc_pipeline.config import VN
+from ioc_pipeline.months import add_months, month_interval, months_between
+from ioc_pipeline.sources.formats import parse_iso_date
 from ioc_pipeline.sources.http import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -41,14 +43,6 @@ def extract_formalities(warehouse_url: str, endpoint: HttpEndpoint, *, run_label
 # --- months -----------------------------------------------------------------------------------
 
 
-def month_start(year: int, month: int) -> datetime:
-    return datetime(year, month, 1, tzinfo=VN)
-
-
-def next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def ended_months(interval_start: datetime, interval_end: datetime, now: datetime) -> list[tuple[int, int]]:
     """(year, month) of every month intersecting `[interval_start, interval_end)` that has ended by
     both `interval_end` and `now` (Vietnam time).
@@ -59,13 +53,8 @@ def ended_months(interval_start: datetime, interval_end: datetime, now: datetime
     """
     start, end = interval_start.astimezone(VN), interval_end.astimezone(VN)
     cutoff = min(end, now.astimezone(VN))
-    months = []
-    year, month = start.year, start.month
-    while month_start(year, month) < end:
-        if month_start(*next_month(year, month)) <= cutoff:
-            months.append((year, month))
-        year, month = next_month(year, month)
-    return months
+    return [(month.year, month.month) for month in months_between(start.date(), end.date())
+            if month_interval(month)[1] <= cutoff]
 
 
 def metrics_window(interval_start: datetime, interval_end: datetime, conf: dict | None) -> tuple[datetime, datetime]:
@@ -78,7 +67,7 @@ def agencies_in_force(departments: Iterable[object], year: int, month: int) -> l
 
     A version whose dates cannot be read is ignored here (the department load quarantines it)."""
     first = date(year, month, 1)
-    last_excl = date(*next_month(year, month), 1)
+    last_excl = add_months(first, 1)
     codes = set()
     for dept in departments:
         if not isinstance(dept, dict) or not dept.get("code"):
@@ -137,7 +126,7 @@ def extract_evaluation_month(warehouse_url: str, client: PortalClient, year: int
     """One month of the 766 index for `agencies` x `groups`: one batch, failed calls spared."""
     groups = tuple(groups)
     failed: list[str] = []
-    start, end = month_start(year, month), month_start(*next_month(year, month))
+    start, end = month_interval(date(year, month, 1))
     result = load_batch(warehouse_url, EVALUATION_METRIC, _answers(client, year, month, agencies, groups, failed),
                         config.pii_hash_key(), interval_start=start, interval_end=end, run_label=run_label)
     outcome = MonthOutcome(year, month, result, calls=len(agencies) * len(groups), failed_calls=failed)

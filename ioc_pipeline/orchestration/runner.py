@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg
 
 from ioc_pipeline import config
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 from ioc_pipeline.warehouse.bootstrap import bootstrap
 from ioc_pipeline.warehouse.locate import WarehouseUrl, locate
 
@@ -78,7 +78,7 @@ def airflow_env(warehouse: WarehouseUrl, extra: dict[str, str] | None = None) ->
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
             "AIRFLOW_CONN_WAREHOUSE": warehouse.airflow_conn_json(),
             "WAREHOUSE_URL": warehouse.url,
-            "IOC_TASK_RETRIES": env.get("IOC_TASK_RETRIES", "0"),
+            config.TASK_RETRIES_ENV: str(config.task_retries(default=0)),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(config.PROJECT_ROOT), env.get("PYTHONPATH")])),
         }
     )
@@ -173,10 +173,9 @@ def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
         lines.append(f"Data quality: {q['status']} ({q['passed']} passed, {q['warned']} warned, "
                      f"{q['failed']} failed of {q['evaluated']})")
         lines.append(f"Data-quality report: {q['report_path']}")
-    from ioc_pipeline.orchestration.dbt_docs import docs_dir
-
-    if (docs_dir() / "index.html").exists():
-        lines.append(f"dbt documentation (models, columns, KPI formulas): {docs_dir() / 'index.html'}")
+    dbt_docs = config.dbt_docs_dir() / "index.html"
+    if dbt_docs.exists():
+        lines.append(f"dbt documentation (models, columns, KPI formulas): {dbt_docs}")
     lines.append("")
     for step in report.steps:
         lines.append(f"DAG {step.name}: {'ok' if step.ok else 'FAILED'} in {step.seconds:.0f}s (log: {step.log_path})")

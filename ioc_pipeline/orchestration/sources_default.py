@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from datetime import date, datetime
 
 from ioc_pipeline import config
-from ioc_pipeline.sources.formats import VN
+from ioc_pipeline.config import VN
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +16,7 @@ log = logging.getLogger(__name__)
 def _operator_inbox(interval_from: date, interval_to: date) -> dict[str, str]:
     """Without OPERATOR_REPORTS_INBOX, a folder the simulator fills with the operators' workbooks
     of every report month in the interval, as delivered (late ones and corrections included)."""
-    if os.environ.get("OPERATOR_REPORTS_INBOX"):
+    if config.operator_reports_inbox() is not None:
         return {}
     from ioc_simulator.operators_cli import fill_default_inbox
 
@@ -41,9 +40,7 @@ def default_sources(interval_from: date, interval_to: date) -> Iterator[dict[str
     from ioc_simulator.server import SimulatorServer
 
     as_of = datetime.combine(interval_to, datetime.min.time(), VN)
-    # IOC_SIMULATOR_SCALE: expected dossiers per year province-wide (the demo asks for more than
-    # the few hundred the tests run on).
-    scale = float(os.environ.get("IOC_SIMULATOR_SCALE", 0)) or None
+    scale = config.simulator_scale()
     with SimulatorServer(as_of=as_of, **({"scale": scale} if scale else {})) as server:
         if config.CONN_ONE_STOP_SHOP in missing:
             env["AIRFLOW_CONN_ONE_STOP_SHOP"] = server.dossier_conn_uri

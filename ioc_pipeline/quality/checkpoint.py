@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ioc_pipeline import config
+from ioc_pipeline.warehouse.locate import redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from great_expectations.data_context import FileDataContext
@@ -37,12 +38,9 @@ log = logging.getLogger(__name__)
 SUITES_DIR = config.EXPECTATIONS_DIR / "suites"
 FCT_DOSSIER_SUITE_FILE = SUITES_DIR / "fct_dossier.json"
 
-# Environment variables this module reads.
-DATA_DOCS_DIR_ENV = "IOC_DATA_DOCS_DIR"  # where the Data Docs HTML lands
-GX_ROOT_ENV = "IOC_GX_ROOT"  # the folder that holds the File Data Context (`<root>/gx`)
 # The warehouse URL is handed to GX through this variable, as `${...}` in the data source config,
 # so that no password is ever written into the context's great_expectations.yml.
-GX_WAREHOUSE_URL_ENV = "IOC_GX_WAREHOUSE_URL"
+GX_WAREHOUSE_URL_ENV = config.GX_WAREHOUSE_URL_ENV
 
 DATASOURCE_NAME = "warehouse"
 BATCH_DEFINITION_NAME = "whole_table"
@@ -108,14 +106,6 @@ def psycopg_url(url: str) -> str:
     return urlunsplit(_split_pg_url(url)._replace(scheme="postgresql"))
 
 
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 # --------------------------------------------------------------------------------------------
 # Suite files
 
@@ -173,14 +163,6 @@ def _build_suite(suite_file: _SuiteFile):
 
 # --------------------------------------------------------------------------------------------
 # Context
-
-
-def default_data_docs_dir() -> Path:
-    return Path(os.environ.get(DATA_DOCS_DIR_ENV) or config.DATA_DOCS_DIR)
-
-
-def default_gx_root() -> Path:
-    return Path(os.environ.get(GX_ROOT_ENV) or config.STATE_DIR)
 
 
 def _quiet_gx() -> None:
@@ -449,9 +431,9 @@ def run_suite_checkpoint(
     started = time.monotonic()
     _quiet_gx()
     suite_file = load_suite_file(suite_path)
-    data_docs_dir = Path(data_docs_dir or default_data_docs_dir()).resolve()
+    data_docs_dir = Path(data_docs_dir or config.data_docs_dir()).resolve()
     data_docs_dir.mkdir(parents=True, exist_ok=True)
-    gx_root = default_gx_root().resolve()
+    gx_root = config.gx_root().resolve()
 
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -490,7 +472,7 @@ def run_suite_checkpoint(
     log.info(
         "checkpoint %s on %s (%s): status=%s evaluated=%d passed=%d warned=%d failed=%d "
         "dq.validation_run_id=%d report=%s; setup %.1fs, validation %.1fs, total %.1fs",
-        checkpoint.name, suite_file.table_checked, _redacted(warehouse_url), status, len(rows),
+        checkpoint.name, suite_file.table_checked, redact(warehouse_url), status, len(rows),
         passed, warned, failed, validation_run_id, report_path, set_up - started,
         validated - set_up, time.monotonic() - started,
     )

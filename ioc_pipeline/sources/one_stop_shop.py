@@ -25,9 +25,8 @@ from datetime import datetime
 
 import requests
 
-from ioc_pipeline.config import HttpEndpoint
 from ioc_pipeline.sources.formats import to_iso_vn
-from ioc_pipeline.sources.http import RetryPolicy, SourceError, send
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError, send
 
 log = logging.getLogger(__name__)
 
