@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 
 from ioc_pipeline import config  # noqa: E402
 from ioc_pipeline.config import VN  # noqa: E402
-from ioc_pipeline.loading.entities import DOSSIER  # noqa: E402
+from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER  # noqa: E402
 from ioc_pipeline.loading.raw_loader import load_batch  # noqa: E402
 from ioc_pipeline.sources.formats import record_hash  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402

@@ -45,7 +45,7 @@ def ioc_extract_sources():
     def extract_one_stop_shop_dossiers() -> dict:
         from ioc_pipeline import config
         from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.loading.entities import DOSSIER
+        from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
         from ioc_pipeline.orchestration.extract import extract_dossiers, extraction_window, watermark
 
         context = get_current_context()

@@ -4,7 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from ioc_pipeline.loading.entities import RecordRefused, prepare_department, prepare_dossier
+from ioc_pipeline.loading.entities.dvc_portal import prepare_department
+from ioc_pipeline.loading.entities.one_stop_shop import prepare_dossier
+from ioc_pipeline.loading.raw_entity import RecordRefused
 from ioc_pipeline.config import VN
 from ioc_pipeline.sources.formats import (
     UnreadableValue,

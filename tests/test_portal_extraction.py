@@ -249,7 +249,7 @@ def test_one_failing_call_spares_the_others_and_a_later_run_fills_the_gap(fresh)
 
 
 def test_unusable_metric_items_are_quarantined_not_loaded(fresh):
-    from ioc_pipeline.loading.portal_entities import EVALUATION_METRIC, evaluation_record
+    from ioc_pipeline.loading.entities.dvc_portal import EVALUATION_METRIC, evaluation_record
     from ioc_pipeline.loading.raw_loader import load_batch
 
     url, conn = fresh

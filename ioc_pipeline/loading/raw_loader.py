@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from ioc_pipeline.loading.entities import RawEntity, RecordRefused, SchemaDrift
+from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused, SchemaDrift
 from ioc_pipeline.sources.formats import canonical_json, record_hash
 
 log = logging.getLogger(__name__)

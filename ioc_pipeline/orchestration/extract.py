@@ -14,7 +14,8 @@ import psycopg
 from ioc_pipeline import config
 from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
-from ioc_pipeline.loading.entities import DEPARTMENT, DOSSIER
+from ioc_pipeline.loading.entities.dvc_portal import DEPARTMENT
+from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
 from ioc_pipeline.loading.raw_loader import BatchResult, load_batch
 from ioc_pipeline.sources.dvc_portal import PortalClient
 from ioc_pipeline.sources.http import RetryPolicy

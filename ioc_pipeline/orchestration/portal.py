@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from ioc_pipeline import config
 from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.loading.portal_entities import EVALUATION_METRIC, FORMALITY, evaluation_record
+from ioc_pipeline.loading.entities.dvc_portal import EVALUATION_METRIC, FORMALITY, evaluation_record
 from ioc_pipeline.loading.raw_loader import BatchCounts, BatchResult, finish_batch, load_batch, start_batch
 from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient

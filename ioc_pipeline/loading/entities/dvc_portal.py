@@ -1,6 +1,7 @@
-"""What the portal's procedure catalog and 766 index tables accept (sources.md §2).
+"""What the portal's department list, procedure catalog and 766 index tables accept (sources.md §2).
 
-Refused (quarantined) only when the warehouse could not use a record without guessing: a procedure
+Refused (quarantined) only when the warehouse could not use a record without guessing: a department
+without its code, name, level or start of validity, an unknown level, an unreadable date; a procedure
 without its code or name, a flag that is not a boolean, a time that is not a number; a metric without
 its code, or a number sent as anything but a JSON number or null. Null numbers are fine: the portal
 sends null where a rate does not apply, and null must stay null.
@@ -16,14 +17,24 @@ import json
 import math
 from numbers import Real
 
-from ioc_pipeline.loading.entities import RawEntity, RecordRefused
+from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused, read_iso_date, require_fields
 
+DEPARTMENT_REQUIRED = ("code", "name", "level", "validFrom")
 FORMALITY_BOOLEANS = ("hasFee", "feeReducedOnline", "paperResult")
 METRIC_NUMBERS = ("numerator", "denominator", "ratio", "score", "maxScore")
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def prepare_department(record: dict, pii_key: bytes) -> tuple:
+    require_fields(record, DEPARTMENT_REQUIRED)
+    if record["level"] not in ("TINH", "HUYEN", "XA"):
+        raise RecordRefused(f"level: unknown agency level {record['level']!r}")
+    for field in ("validFrom", "validTo"):
+        read_iso_date(record, field)
+    return (str(record["code"]),)
 
 
 def prepare_formality(record: dict, pii_key: bytes) -> tuple:
@@ -57,6 +68,16 @@ def prepare_evaluation_metric(record: dict, pii_key: bytes) -> tuple:
     return (record["departmentCode"], record["group"], record["year"], record["month"], metric["code"],
             json.dumps(metric, ensure_ascii=False))
 
+
+DEPARTMENT = RawEntity(
+    source="dvc_portal",
+    entity="department",
+    table="raw.dvc_portal__department",
+    columns=("agency_code",),
+    prepare=prepare_department,
+    key_field="code",
+    required=DEPARTMENT_REQUIRED,
+)
 
 FORMALITY = RawEntity(
     source="dvc_portal",
