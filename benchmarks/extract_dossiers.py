@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 
 from ioc_pipeline.config import VN  # noqa: E402
 from ioc_pipeline.loading import raw_loader  # noqa: E402
-from ioc_pipeline.orchestration.extract import extract_dossiers  # noqa: E402
+from ioc_pipeline.tasks.dossiers import extract_dossiers  # noqa: E402
 from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy  # noqa: E402
 from ioc_pipeline.sources.one_stop_shop import OneStopShopClient  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402

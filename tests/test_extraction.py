@@ -13,7 +13,8 @@ from datetime import datetime
 import pytest
 
 from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.orchestration.extract import extract_departments, extract_dossiers
+from ioc_pipeline.tasks.dossiers import extract_dossiers
+from ioc_pipeline.tasks.portal import extract_departments
 from ioc_simulator.faults import Faults
 from ioc_simulator.server import SimulatorServer
 from ioc_simulator.world import AGENCIES
@@ -170,7 +171,7 @@ def test_scheduled_windows_start_at_the_watermark_and_overlap(fresh):
     url, conn = fresh
     from datetime import timedelta
 
-    from ioc_pipeline.orchestration.extract import DEFAULT_OVERLAP, extraction_window, watermark
+    from ioc_pipeline.tasks.dossiers import DEFAULT_OVERLAP, extraction_window, watermark
 
     nightly = (datetime(2024, 9, 10, 1, tzinfo=VN), datetime(2024, 9, 11, 1, tzinfo=VN))
     # Never loaded: the data interval, reaching back by the overlap margin.

@@ -22,14 +22,8 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.orchestration.extract import (
-    DEFAULT_OVERLAP,
-    extract_departments,
-    extract_dossiers,
-    extraction_window,
-    watermark,
-)
-from ioc_pipeline.orchestration.portal import extract_formalities
+from ioc_pipeline.tasks.dossiers import DEFAULT_OVERLAP, extract_dossiers, extraction_window, watermark
+from ioc_pipeline.tasks.portal import extract_departments, extract_formalities
 from ioc_simulator.dossiers import read_served_time
 from ioc_simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE, Faults
 from ioc_simulator.server import SimulatorServer
@@ -226,7 +220,7 @@ _CHILD = textwrap.dedent("""
     import sys
     from datetime import datetime
     from ioc_pipeline.sources.http import HttpEndpoint
-    from ioc_pipeline.orchestration.extract import extract_dossiers
+    from ioc_pipeline.tasks.dossiers import extract_dossiers
     from ioc_pipeline.config import VN
     from ioc_pipeline.sources.http import RetryPolicy
     url, uri = sys.argv[1], sys.argv[2]

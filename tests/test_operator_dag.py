@@ -16,7 +16,7 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.config import VN
-from ioc_pipeline.orchestration.runner import airflow_env
+from ioc_pipeline.runner.dag_runs import airflow_env
 from ioc_simulator.operators import OperatorFaults, fill_inbox
 from tests.conftest import make_database
 

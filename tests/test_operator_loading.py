@@ -1,4 +1,4 @@
-"""Operator workbooks from a real inbox folder into a real PostgreSQL, through the orchestration
+"""Operator workbooks from a real inbox folder into a real PostgreSQL, through the task
 functions the DAG calls. Counts are worked out by hand from small inventories."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from ioc_pipeline.config import VN
-from ioc_pipeline.orchestration.operator_reports import load_new_reports, new_files
+from ioc_pipeline.tasks.operator_reports import load_new_reports, new_files
 from ioc_simulator.operators import (OperatorFaults, StationRow, SubscriberRow, fill_inbox, ground_truth,
                                               workbook_bytes)
 from tests.conftest import make_database

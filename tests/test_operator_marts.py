@@ -1,6 +1,6 @@
 """The operator marts (bts_station, kpi_5g_monthly, kpi_2g_monthly) built by dbt on a scratch
 database: first on empty raw tables, then on the simulator's workbooks loaded through the
-orchestration functions, with a corrected workbook and a missing one. Expected numbers come from the
+task functions, with a corrected workbook and a missing one. Expected numbers come from the
 simulator's ground truth (its model, not its workbooks) and the plan in the `targets` seed."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.config import VN
-from ioc_pipeline.orchestration.operator_reports import load_new_reports
+from ioc_pipeline.tasks.operator_reports import load_new_reports
 from ioc_simulator.operators import OperatorFaults, fill_inbox, ground_truth, station_rows
 from tests.conftest import make_database
 

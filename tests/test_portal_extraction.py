@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.orchestration.portal import (
+from ioc_pipeline.tasks.portal import (
     agencies_in_force,
     ended_months,
     extract_evaluation_metrics,

@@ -21,7 +21,7 @@ import pytest
 
 from ioc_pipeline import config
 from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.orchestration.portal import extract_evaluation_metrics, extract_formalities
+from ioc_pipeline.tasks.portal import extract_evaluation_metrics, extract_formalities
 from ioc_simulator.server import SimulatorServer
 from ioc_pipeline.config import VN
 from ioc_pipeline.sources.http import RetryPolicy

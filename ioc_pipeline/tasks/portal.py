@@ -1,4 +1,4 @@
-"""What the portal tasks do (procedure catalog, 766 index), without Airflow: testable on its own.
+"""The portal's tasks: the department list and procedure catalog (snapshots), and the 766 index by month.
 
 The 766 index is asked per agency, group and month, and only for months that have ended (the portal
 refuses the others). How a month is loaded, and why:
@@ -20,17 +20,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ioc_pipeline import config
-from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.loading.entities.dvc_portal import EVALUATION_METRIC, FORMALITY, evaluation_record
-from ioc_pipeline.loading.raw_loader import BatchCounts, BatchResult, finish_batch, load_batch, start_batch
-from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
-from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
 from ioc_pipeline.config import VN
+from ioc_pipeline.loading.entities.dvc_portal import DEPARTMENT, EVALUATION_METRIC, FORMALITY, evaluation_record
+from ioc_pipeline.loading.raw_loader import BatchCounts, BatchResult, finish_batch, load_batch, start_batch
 from ioc_pipeline.months import add_months, month_interval, months_between
+from ioc_pipeline.runner.catch_up import catch_up_interval
+from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
 from ioc_pipeline.sources.formats import parse_iso_date
-from ioc_pipeline.sources.http import RetryPolicy
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy
 
 log = logging.getLogger(__name__)
+
+
+def extract_departments(warehouse_url: str, endpoint: HttpEndpoint, *, run_label: str | None = None,
+                        policy: RetryPolicy | None = None) -> BatchResult:
+    """The whole department list, every version: a snapshot, not an interval."""
+    client = PortalClient(endpoint, policy=policy)
+    return load_batch(warehouse_url, DEPARTMENT, client.departments(), config.pii_hash_key(), run_label=run_label)
 
 
 def extract_formalities(warehouse_url: str, endpoint: HttpEndpoint, *, run_label: str | None = None,

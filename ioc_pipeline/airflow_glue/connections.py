@@ -1,33 +1,14 @@
-"""Small pieces every DAG shares: connections, default arguments, run settings.
+"""Airflow connections as what the tasks need: the warehouse as a libpq URL, a source as an HttpEndpoint.
 
-Read inside tasks only (never at DAG parse time), except `default_args`, which is cheap.
+Read inside tasks only (never at DAG parse time): a DAG file that opened a connection while being
+parsed would slow every parse and fail the import when the secret backend is down.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from ioc_pipeline import config
 from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.warehouse.locate import from_airflow_connection
-
-
-def default_args() -> dict:
-    """Scheduled runs retry a failed task (`config.task_retries`: the `run` command asks for none)."""
-    return {
-        "owner": "ioc-data",
-        "retries": config.task_retries(),
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": True,
-    }
-
-
-def catch_up_interval(conf: dict | None) -> tuple[datetime, datetime] | None:
-    """The explicit `[from, to)` the run command puts in a run's conf, or None for scheduled runs."""
-    conf = conf or {}
-    if conf.get("interval_start") and conf.get("interval_end"):
-        return datetime.fromisoformat(conf["interval_start"]), datetime.fromisoformat(conf["interval_end"])
-    return None
 
 
 def warehouse_url() -> str:

@@ -1,4 +1,4 @@
-"""What the operator-report DAG does, without Airflow: find new workbooks in the inbox and load them.
+"""The operator-report tasks: find new workbooks in the inbox and load them.
 
 "New" means its bytes (sha256) are neither in `raw.operator__report_file` nor already quarantined as
 a refused file, so the sensor does not fire again for a file it has seen, and a corrected workbook

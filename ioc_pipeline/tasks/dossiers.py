@@ -1,8 +1,8 @@
-"""What the extraction tasks do, without Airflow: testable on its own.
+"""The nightly dossier extraction: which interval to ask the one-stop-shop for, and loading it.
 
-The DAG resolves connections (Airflow is the one credential source) and the data interval, then calls
-these functions. Each call is one batch, idempotent on its interval: the raw layer keeps each distinct
-record version once, so extracting an interval twice loads nothing new.
+Why the interval is not simply the data interval: a night that failed or never ran must be caught
+up (start at the stored watermark), and a record that changed while the previous night was paging
+may have been missed (reach back by an overlap margin; the raw layer stores a version seen twice once).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from datetime import datetime
 import psycopg
 
 from ioc_pipeline import config
-from ioc_pipeline.sources.http import HttpEndpoint
-from ioc_pipeline.orchestration.airflow_glue import catch_up_interval
-from ioc_pipeline.loading.entities.dvc_portal import DEPARTMENT
 from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
 from ioc_pipeline.loading.raw_loader import BatchResult, load_batch
-from ioc_pipeline.sources.dvc_portal import PortalClient
-from ioc_pipeline.sources.http import RetryPolicy
+from ioc_pipeline.runner.catch_up import catch_up_interval
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy
 from ioc_pipeline.sources.one_stop_shop import OneStopShopClient
 
 DEFAULT_OVERLAP = config.DEFAULT_EXTRACT_OVERLAP
@@ -55,10 +52,3 @@ def extract_dossiers(warehouse_url: str, endpoint: HttpEndpoint, interval_start:
     client = OneStopShopClient(endpoint, page_size=page_size, policy=policy)
     return load_batch(warehouse_url, DOSSIER, client.dossiers(interval_start, interval_end), config.pii_hash_key(),
                       interval_start=interval_start, interval_end=interval_end, run_label=run_label)
-
-
-def extract_departments(warehouse_url: str, endpoint: HttpEndpoint, *, run_label: str | None = None,
-                        policy: RetryPolicy | None = None) -> BatchResult:
-    """The whole department list, every version: a snapshot, not an interval."""
-    client = PortalClient(endpoint, policy=policy)
-    return load_batch(warehouse_url, DEPARTMENT, client.departments(), config.pii_hash_key(), run_label=run_label)
