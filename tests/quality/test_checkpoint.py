@@ -17,7 +17,7 @@ from tests.conftest import make_database
 import pytest
 
 from ioc_pipeline import config
-from ioc_pipeline.quality import checkpoint as cp
+from ioc_pipeline.quality import gx_context, suites
 from ioc_pipeline.quality.checkpoint import QualityResult, run_fct_dossier_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ COLUMNS = (
     "has_e_result", "updated_at",
 )
 RAW_ID = "079123456789"  # a 12-digit citizen ID number: must never pass as an applicant_key
-SUITE = json.loads(cp.FCT_DOSSIER_SUITE_FILE.read_text(encoding="utf-8"))
+SUITE = json.loads(suites.FCT_DOSSIER_SUITE_FILE.read_text(encoding="utf-8"))
 N_EXPECTATIONS = len(SUITE["expectations"])
 
 
@@ -343,20 +343,20 @@ def test_unix_socket_url_and_default_docs_dir_from_env(warehouse_url, tmp_path, 
     ],
 )
 def test_url_conversion(url, sqlalchemy, libpq):
-    assert cp.sqlalchemy_url(url) == sqlalchemy
-    assert cp.psycopg_url(url) == libpq
+    assert gx_context.sqlalchemy_url(url) == sqlalchemy
+    assert gx_context.psycopg_url(url) == libpq
 
 
 def test_url_conversion_rejects_other_schemes():
     with pytest.raises(ValueError):
-        cp.sqlalchemy_url("mysql://u@h/db")
+        gx_context.sqlalchemy_url("mysql://u@h/db")
 
 
 def test_suite_file_is_valid_and_every_expectation_has_a_severity():
-    suite_file = cp.load_suite_file(cp.FCT_DOSSIER_SUITE_FILE)
+    suite_file = suites.load_suite_file(suites.FCT_DOSSIER_SUITE_FILE)
     assert suite_file.table_checked == "marts.fct_dossier"
     assert {e["severity"] for e in SUITE["expectations"]} == {"critical", "warning"}
-    suite = cp._build_suite(suite_file)
+    suite = suites.build_gx_suite(suite_file)
     assert len(suite.expectations) == N_EXPECTATIONS
     severities = {e.expectation_type: e.severity.value for e in suite.expectations}
     assert severities["expect_column_values_to_match_regex"] == "critical"
@@ -370,7 +370,7 @@ def test_suite_file_without_severity_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     with pytest.raises(ValueError, match="severity"):
-        cp.load_suite_file(path)
+        suites.load_suite_file(path)
 
 
 def test_suite_file_with_an_unknown_expectation_is_refused(tmp_path):
@@ -379,7 +379,7 @@ def test_suite_file_with_an_unknown_expectation_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     with pytest.raises(Exception):
-        cp._build_suite(cp.load_suite_file(path))
+        suites.build_gx_suite(suites.load_suite_file(path))
 
 
 def test_defaults_follow_config_and_environment(monkeypatch, tmp_path):
