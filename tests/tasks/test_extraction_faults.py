@@ -1,7 +1,7 @@
 """Extraction under the simulator's remaining faults: slow replies, records changing while pages are
 read, codes no catalog knows, and the extracting process dying in the middle of its COPY.
 
-Same style as tests/test_extraction.py: real HTTP against `SimulatorServer`, a real PostgreSQL
+Same style as tests/tasks/test_extraction.py: real HTTP against `SimulatorServer`, a real PostgreSQL
 database per test (`make_database`); expected numbers are worked out from the simulator's own records
 and `server.damaged`.
 """

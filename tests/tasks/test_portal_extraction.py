@@ -19,11 +19,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import psycopg
 import pytest
 import requests
 
-from ioc_pipeline.sources.http import HttpEndpoint
 from ioc_pipeline.tasks.portal import (
     agencies_in_force,
     ended_months,
@@ -35,8 +33,8 @@ from ioc_simulator.server import SimulatorServer
 from ioc_simulator.world import AGENCIES, PROCEDURES, agency_codes
 from ioc_pipeline.sources.dvc_portal import EVALUATION_GROUPS, PortalClient
 from ioc_pipeline.config import VN
-from ioc_pipeline.sources.http import RetryPolicy, SourceError
-from tests.conftest import make_database, scalar
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError
+from tests.conftest import scalar
 
 FAST = RetryPolicy(max_attempts=3, backoff_initial=0.05, backoff_max=0.2)
 SEP = (datetime(2024, 9, 1, tzinfo=VN), datetime(2024, 10, 1, tzinfo=VN))
@@ -59,14 +57,6 @@ def server():
 @pytest.fixture(scope="module")
 def client(server):
     return PortalClient(HttpEndpoint.from_uri(server.portal_conn_uri), policy=FAST)
-
-
-@pytest.fixture()
-def fresh():
-    url, drop = make_database("ioc_portal")
-    with psycopg.connect(url.url, autocommit=True) as conn:
-        yield url, conn
-    drop()
 
 
 def _batches(conn):

@@ -4,7 +4,7 @@ The simulator serves the catalog (96 procedures) and September 2024's index (108
 groups, 2376 metrics);
 both go through the real HTTP client and loader into a throwaway database, then `dbt build --select
 +index_766_monthly +dim_procedure` runs there (models, data tests, unit tests). Figures checked by hand
-are in tests/test_portal_extraction.py's docstring (000.00.13.H03: 2.1 = 1 / 2).
+are in tests/tasks/test_portal_extraction.py's docstring (000.00.13.H03: 2.1 = 1 / 2).
 """
 
 from __future__ import annotations
