@@ -3,7 +3,7 @@
 # `ioc_pipeline` package. Built by `docker compose build` (see docker-compose.yml).
 #
 # The tag below must match the `apache-airflow==` pin in requirements.txt
-# (tests/test_docker_compose.py checks it).
+# (tests/deploy/test_docker_compose.py checks it).
 FROM apache/airflow:3.3.2-python3.11
 
 # The network may be closed: tools that phone home then wait or log errors. Off for every process

@@ -36,7 +36,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -45,15 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from ioc_pipeline.config import HttpEndpoint  # noqa: E402
+from ioc_pipeline.config import VN  # noqa: E402
 from ioc_pipeline.loading import raw_loader  # noqa: E402
-from ioc_pipeline.orchestration.extract import extract_dossiers  # noqa: E402
-from ioc_pipeline.sources.http import RetryPolicy  # noqa: E402
+from ioc_pipeline.tasks.dossiers import extract_dossiers  # noqa: E402
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy  # noqa: E402
 from ioc_pipeline.sources.one_stop_shop import OneStopShopClient  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402
 from ioc_pipeline.warehouse.locate import ensure_database, locate  # noqa: E402
 
-VN = timezone(timedelta(hours=7))
 FIRST_DAY, END_DAY = date(2024, 1, 1), date(2025, 1, 1)
 
 

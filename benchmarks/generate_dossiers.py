@@ -4,7 +4,7 @@
         [--seed 2024] [--json]
 
 Generates (and serialises to JSON, as the API would, then discards) about `--rows` dossiers over the
-period, streaming day by day (`ioc_pipeline.simulator.dossiers.iter_dossiers`): the scale is chosen so
+period, streaming day by day (`ioc_simulator.dossiers.iter_dossiers`): the scale is chosen so
 that the expected total is `--rows`. Prints progress with the peak RSS so far (resource.getrusage),
 which must stay flat as the count grows, then rows/s and peak RSS.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ioc_pipeline.simulator.dossiers import iter_dossiers, scale_for_total  # noqa: E402
+from ioc_simulator.dossiers import iter_dossiers, scale_for_total  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
 
@@ -44,13 +44,13 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from ioc_pipeline import config  # noqa: E402
-from ioc_pipeline.loading.entities import DOSSIER  # noqa: E402
+from ioc_pipeline.config import VN  # noqa: E402
+from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER  # noqa: E402
 from ioc_pipeline.loading.raw_loader import load_batch  # noqa: E402
 from ioc_pipeline.sources.formats import record_hash  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402
 from ioc_pipeline.warehouse.locate import ensure_database, locate  # noqa: E402
 
-VN = timezone(timedelta(hours=7))
 PII_KEY = config.DEV_PII_HASH_KEY.encode("utf-8")
 START = datetime(2024, 7, 1, tzinfo=VN)
 DAYS = 365

@@ -16,8 +16,7 @@ from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtDocsLocalOperator
 
 from ioc_pipeline import config
-from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import (
+from ioc_pipeline.airflow_glue.assets import (
     MARTS,
     RAW_DEPARTMENTS,
     RAW_DOSSIERS,
@@ -25,8 +24,9 @@ from ioc_pipeline.orchestration.assets import (
     RAW_FORMALITIES,
     RAW_OPERATOR_REPORTS,
 )
-from ioc_pipeline.orchestration.dbt_docs import publish_dbt_docs
-from ioc_pipeline.orchestration.dbt_profile import profile_config
+from ioc_pipeline.airflow_glue.dbt_docs import publish_dbt_docs
+from ioc_pipeline.airflow_glue.dbt_profile import profile_config
+from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
 AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
@@ -35,7 +35,7 @@ AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
 @dag(
     dag_id="ioc_build_marts",
     schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS | RAW_OPERATOR_REPORTS),
-    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    start_date=pendulum.datetime(2024, 7, 1, tz=config.VN_TZ),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
@@ -65,12 +65,10 @@ def ioc_build_marts():
     def check_data_quality() -> dict:
         from airflow.exceptions import AirflowException
 
-        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.quality.checkpoint import run_fct_dossier_checkpoint
 
-        context = get_current_context()
-        label = (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
-        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=label)
+        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=run_label(get_current_context()))
         summary = {"status": result.status, "passed": result.passed, "warned": result.warned,
                    "failed": result.failed, "report": str(result.report_path)}
         if result.status == "fail":

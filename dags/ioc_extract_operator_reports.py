@@ -20,14 +20,15 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import PokeReturnValue, dag, get_current_context, task
 
-from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import RAW_OPERATOR_REPORTS
+from ioc_pipeline import config
+from ioc_pipeline.airflow_glue.assets import RAW_OPERATOR_REPORTS
+from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 
 
 @dag(
     dag_id="ioc_extract_operator_reports",
     schedule="@hourly",
-    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    start_date=pendulum.datetime(2024, 7, 1, tz=config.VN_TZ),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
@@ -38,8 +39,9 @@ def ioc_extract_operator_reports():
     @task.sensor(poke_interval=timedelta(minutes=5), timeout=timedelta(minutes=55), mode="reschedule",
                  soft_fail=True)
     def wait_for_new_workbooks() -> PokeReturnValue:
-        from ioc_pipeline.orchestration.airflow_glue import catch_up_interval, warehouse_url
-        from ioc_pipeline.orchestration.operator_reports import inbox_folder, new_files
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.runner.catch_up import catch_up_interval
+        from ioc_pipeline.tasks.operator_reports import inbox_folder, new_files
 
         catch_up = catch_up_interval(get_current_context()["dag_run"].conf) is not None
         names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
@@ -49,12 +51,10 @@ def ioc_extract_operator_reports():
     def load_new_workbooks(expected: list[str]) -> dict:
         from airflow.exceptions import AirflowSkipException
 
-        from ioc_pipeline.orchestration.airflow_glue import warehouse_url
-        from ioc_pipeline.orchestration.operator_reports import inbox_folder, load_new_reports
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.tasks.operator_reports import inbox_folder, load_new_reports
 
-        context = get_current_context()
-        label = (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
-        load = load_new_reports(warehouse_url(), inbox_folder(), run_label=label)
+        load = load_new_reports(warehouse_url(), inbox_folder(), run_label=run_label(get_current_context()))
         summary = load.summary()
         if not load.results:
             raise AirflowSkipException(f"no new workbook in the inbox (sensor saw {expected})")

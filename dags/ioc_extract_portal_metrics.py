@@ -4,7 +4,7 @@ The portal answers a month only once it has ended, so the run on the 2nd asks fo
 ended (its data interval, from the 2nd of the previous month to the 2nd of this one, holds exactly one
 ended month). Every agency in force that month (the portal's department list) and every group is asked;
 one month is one batch, and a failed call spares the others but fails the task after the month is
-loaded (`ioc_pipeline/orchestration/portal.py`). The `run` command passes a catch-up interval in the
+loaded (`ioc_pipeline/tasks/portal.py`). The `run` command passes a catch-up interval in the
 run's conf (`interval_start`, `interval_end`): every month of it that has ended by its end is fetched.
 """
 
@@ -14,14 +14,15 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import RAW_EVALUATION_METRICS
+from ioc_pipeline import config
+from ioc_pipeline.airflow_glue.assets import RAW_EVALUATION_METRICS
+from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 
 
 @dag(
     dag_id="ioc_extract_portal_metrics",
-    schedule=CronDataIntervalTimetable("0 2 2 * *", timezone="Asia/Ho_Chi_Minh"),
-    start_date=pendulum.datetime(2024, 7, 2, tz="Asia/Ho_Chi_Minh"),
+    schedule=CronDataIntervalTimetable("0 2 2 * *", timezone=config.VN_TZ),
+    start_date=pendulum.datetime(2024, 7, 2, tz=config.VN_TZ),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
@@ -33,15 +34,14 @@ def ioc_extract_portal_metrics():
     def extract_dvc_portal_evaluation_metrics() -> list[dict]:
         from airflow.exceptions import AirflowException
 
-        from ioc_pipeline import config
-        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.orchestration.portal import extract_evaluation_metrics, metrics_window
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.tasks.portal import extract_evaluation_metrics, metrics_window
 
         context = get_current_context()
-        conf = context["dag_run"].conf or {}
-        start, end = metrics_window(context["data_interval_start"], context["data_interval_end"], conf)
+        start, end = metrics_window(context["data_interval_start"], context["data_interval_end"],
+                                    context["dag_run"].conf)
         outcomes = extract_evaluation_metrics(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
-                                              run_label=conf.get("run_label") or context["run_id"])
+                                              run_label=run_label(context))
         failed = [o for o in outcomes if not o.ok]
         if failed:
             raise AirflowException("766 index incomplete: " + " | ".join(

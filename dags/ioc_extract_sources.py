@@ -12,12 +12,9 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from ioc_pipeline.orchestration.airflow_glue import default_args
-from ioc_pipeline.orchestration.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
-
-
-def _run_label(context) -> str:
-    return (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
+from ioc_pipeline import config
+from ioc_pipeline.airflow_glue.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
+from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 
 
 def _raise_if_failed(result) -> dict:
@@ -32,8 +29,8 @@ def _raise_if_failed(result) -> dict:
 
 @dag(
     dag_id="ioc_extract_sources",
-    schedule=CronDataIntervalTimetable("0 1 * * *", timezone="Asia/Ho_Chi_Minh"),
-    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    schedule=CronDataIntervalTimetable("0 1 * * *", timezone=config.VN_TZ),
+    start_date=pendulum.datetime(2024, 7, 1, tz=config.VN_TZ),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
@@ -43,39 +40,36 @@ def _raise_if_failed(result) -> dict:
 def ioc_extract_sources():
     @task(outlets=[RAW_DOSSIERS])
     def extract_one_stop_shop_dossiers() -> dict:
-        from ioc_pipeline import config
-        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.loading.entities import DOSSIER
-        from ioc_pipeline.orchestration.extract import extract_dossiers, extraction_window, watermark
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
+        from ioc_pipeline.tasks.dossiers import extract_dossiers, extraction_window, watermark
 
         context = get_current_context()
         url = warehouse_url()
         start, end = extraction_window(context["data_interval_start"], context["data_interval_end"],
                                        context["dag_run"].conf, watermark(url, DOSSIER.source, DOSSIER.entity))
         result = extract_dossiers(url, http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
-                                  run_label=_run_label(context))
+                                  run_label=run_label(context))
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_DEPARTMENTS])
     def extract_dvc_portal_departments() -> dict:
-        from ioc_pipeline import config
-        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.orchestration.extract import extract_departments
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.tasks.portal import extract_departments
 
         context = get_current_context()
         result = extract_departments(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
-                                     run_label=_run_label(context))
+                                     run_label=run_label(context))
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_FORMALITIES])
     def extract_dvc_portal_formalities() -> dict:
-        from ioc_pipeline import config
-        from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
-        from ioc_pipeline.orchestration.portal import extract_formalities
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.tasks.portal import extract_formalities
 
         context = get_current_context()
         result = extract_formalities(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
-                                     run_label=_run_label(context))
+                                     run_label=run_label(context))
         return _raise_if_failed(result)
 
     extract_one_stop_shop_dossiers()

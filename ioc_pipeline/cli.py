@@ -1,7 +1,9 @@
 """`python -m ioc_pipeline <command>`: the pipeline without the Airflow UI.
 
-- `run --from D --to D [--as-of D]`: the contract's run command (shared/contracts/run.md).
-- `simulate`: the source simulator in the foreground (both APIs on loopback).
+- `run --from D --to D [--as-of D]`: the contract's run command (shared/contracts/run.md); sources
+  left unconfigured are served by the simulator (`demo_sources`).
+- `simulate`: the source simulator in the foreground (both APIs on loopback), the same as
+  `python -m ioc_simulator`.
 - `bootstrap`: create or update the warehouse's schemas, roles and raw tables.
 - `dbt-parse`: write the dbt manifest the build DAG is rendered from.
 """
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -25,13 +28,17 @@ def _date(text: str) -> date:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ioc_pipeline.orchestration.runner import run
-    from ioc_pipeline.orchestration.sources_default import default_sources
+    from ioc_pipeline.runner.run import run
 
     if args.interval_to <= args.interval_from:
         print("python -m ioc_pipeline run: --to must be after --from (the interval is [from, to))", file=sys.stderr)
         return 2
-    with default_sources(args.interval_from, args.interval_to) as source_env:
+    sources = contextlib.nullcontext({})
+    if config.unconfigured_sources():
+        from ioc_pipeline.demo_sources import demo_sources
+
+        sources = demo_sources(args.interval_from, args.interval_to)
+    with sources as source_env:
         report, summary = run(args.interval_from, args.interval_to, args.as_of, source_env)
     print(summary)
     return 1 if report.failures else 0
@@ -39,9 +46,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _simulate(argv: list[str]) -> int:
     """The simulator has its own options; hand them over untouched."""
-    from ioc_pipeline.simulator.cli import main as simulator_main
+    from ioc_pipeline.demo_sources import simulate
 
-    return simulator_main(argv) or 0
+    return simulate(argv)
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -55,7 +62,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def _cmd_dbt_parse(args: argparse.Namespace) -> int:
-    from ioc_pipeline.orchestration.runner import dbt_parse
+    from ioc_pipeline.runner.dag_runs import dbt_parse
     from ioc_pipeline.warehouse.locate import locate
 
     dbt_parse(locate())

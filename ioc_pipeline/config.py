@@ -1,17 +1,29 @@
-"""Where the pipeline's settings come from.
+"""The pipeline's settings: the one module that reads them from the environment.
 
-One source of truth, in the order of `shared/contracts/run.md`: environment variables (Airflow
-connections `AIRFLOW_CONN_*` for credentials), then the project's own development defaults. Nothing
-here opens a connection; `warehouse.locate` decides which server actually answers.
+Why one module: a setting read in several places drifts (two defaults, one forgotten in the
+docs). Every variable the pipeline reads is named and documented here, in README's configuration
+table and in `.env.example`, in the order of `shared/contracts/run.md`: environment variables
+(Airflow connections `AIRFLOW_CONN_*` for credentials), then the project's own development
+defaults. A test keeps the three lists equal and `IOC_*` names out of every other module.
+
+Two kinds of reads, on purpose:
+
+- folders of the local state are read once, at import: the run command hands them to its child
+  processes through the environment, so every process of a run agrees on them;
+- the rest is read on each call, inside tasks and commands (never at DAG parse time), so that a
+  test or a task sees the value in force when it runs.
+
+An empty value counts as unset (`.env` files and docker compose pass `VAR=` as an empty string).
+Nothing here opens a connection; `warehouse.locate` decides which server actually answers.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +31,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS_DIR = PROJECT_ROOT / "dags"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-# Git-ignored local state: Airflow home, embedded PostgreSQL, reports, simulator inbox.
-STATE_DIR = Path(os.environ.get("IOC_STATE_DIR", PROJECT_ROOT / ".run"))
-# IOC_AIRFLOW_HOME moves it (tests use a throwaway one); never the warehouse database.
-AIRFLOW_HOME_DIR = Path(os.environ.get("IOC_AIRFLOW_HOME", PROJECT_ROOT / ".airflow"))
-EMBEDDED_PG_DIR = Path(os.environ.get("IOC_EMBEDDED_PG_DIR", PROJECT_ROOT / ".pgdata"))
 REPORTS_DIR = PROJECT_ROOT / "reports"
-DATA_DOCS_DIR = Path(os.environ.get("IOC_DATA_DOCS_DIR", REPORTS_DIR / "data_docs"))
 
+# The province's time zone: source dates, schedules, intervals and report months are all in it.
 VN_TZ = "Asia/Ho_Chi_Minh"
-DEV_PII_HASH_KEY = "dev-only-pii-key-do-not-use-in-production"
+VN = ZoneInfo(VN_TZ)
+
 WAREHOUSE_DATABASE = "ioc_warehouse"
+DEV_PII_HASH_KEY = "dev-only-pii-key-do-not-use-in-production"
 
 # Connection ids: the names of the AIRFLOW_CONN_* variables, lower-cased.
 CONN_WAREHOUSE = "warehouse"
@@ -46,36 +55,123 @@ QUIET_ENV = {
 }
 
 
-@dataclass(frozen=True)
-class HttpEndpoint:
-    """An HTTP source as an Airflow connection describes it."""
+def _get(name: str) -> str | None:
+    return os.environ.get(name) or None
 
-    base_url: str
-    login: str | None
-    password: str | None
 
-    @classmethod
-    def from_uri(cls, uri: str) -> "HttpEndpoint":
-        parts = urlsplit(uri)
-        scheme = parts.scheme if parts.scheme in ("http", "https") else "http"
-        host = parts.hostname or "127.0.0.1"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return cls(
-            base_url=f"{scheme}://{netloc}{parts.path.rstrip('/')}",
-            login=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
+def _path(name: str, default: Path) -> Path:
+    value = _get(name)
+    return Path(value) if value else default
+
+
+# --- the run command's contract (run.md) -------------------------------------------------------
+
+WAREHOUSE_URL_ENV = "WAREHOUSE_URL"
+OPERATOR_REPORTS_INBOX_ENV = "OPERATOR_REPORTS_INBOX"
+PII_HASH_KEY_ENV = "PII_HASH_KEY"
+
+
+def warehouse_url() -> str | None:
+    """WAREHOUSE_URL: `postgresql://user:pass@host:port/db` of the warehouse; None lets
+    `warehouse.locate` look for a local server, then start the embedded one."""
+    return _get(WAREHOUSE_URL_ENV)
+
+
+def connection_uri(conn_id: str) -> str | None:
+    """AIRFLOW_CONN_<ID>: the URI of an Airflow connection given in the environment, if any
+    (AIRFLOW_CONN_ONE_STOP_SHOP, AIRFLOW_CONN_DVC_PORTAL; unset = the demo's simulator)."""
+    return _get(f"AIRFLOW_CONN_{conn_id.upper()}")
+
+
+def operator_reports_inbox() -> Path | None:
+    """OPERATOR_REPORTS_INBOX: the folder the operators' workbooks are dropped into; None = the
+    run command has the simulator fill `<IOC_STATE_DIR>/operator_inbox/`."""
+    value = _get(OPERATOR_REPORTS_INBOX_ENV)
+    return Path(value) if value else None
 
 
 def pii_hash_key() -> bytes:
-    """The secret for pseudonymising identifiers; a loud development default when unset."""
-    key = os.environ.get("PII_HASH_KEY")
+    """PII_HASH_KEY: the secret for pseudonymising identifiers; a loud development default when unset."""
+    key = _get(PII_HASH_KEY_ENV)
     if not key:
         log.warning("PII_HASH_KEY is not set: using the development key (never do this in production)")
         key = DEV_PII_HASH_KEY
     return key.encode("utf-8")
 
 
-def connection_uri(conn_id: str) -> str | None:
-    """The URI of an Airflow connection given in the environment, if any."""
-    return os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+def unconfigured_sources() -> list[str]:
+    """The sources the environment leaves unset (`one_stop_shop`, `dvc_portal`, `operator_reports`):
+    the run command serves the simulator for those (run.md)."""
+    missing = [conn for conn in (CONN_ONE_STOP_SHOP, CONN_DVC_PORTAL) if not connection_uri(conn)]
+    if operator_reports_inbox() is None:
+        missing.append("operator_reports")
+    return missing
+
+
+# --- local state, read once at import ------------------------------------------------------------
+
+# IOC_STATE_DIR: git-ignored local state of the run command (logs, the simulated inbox, GX context).
+STATE_DIR = _path("IOC_STATE_DIR", PROJECT_ROOT / ".run")
+# IOC_AIRFLOW_HOME: the Airflow home (and SQLite metadata database) of the run command; never the
+# warehouse. Tests use a throwaway one.
+AIRFLOW_HOME_DIR = _path("IOC_AIRFLOW_HOME", PROJECT_ROOT / ".airflow")
+# IOC_EMBEDDED_PG_DIR: where the embedded PostgreSQL keeps its cluster when no server answers.
+EMBEDDED_PG_DIR = _path("IOC_EMBEDDED_PG_DIR", PROJECT_ROOT / ".pgdata")
+# IOC_DATA_DOCS_DIR (as the process started): where the Data Docs HTML lands; see data_docs_dir().
+DATA_DOCS_DIR = _path("IOC_DATA_DOCS_DIR", REPORTS_DIR / "data_docs")
+# IOC_LOCAL_PG_URL: the local server looked for before the embedded one (tests point it at a
+# closed port to exercise the fallback).
+LOCAL_PG_URL = _get("IOC_LOCAL_PG_URL") or f"postgresql://postgres@127.0.0.1:5432/{WAREHOUSE_DATABASE}"
+
+
+# --- read on each call ---------------------------------------------------------------------------
+
+DATA_DOCS_DIR_ENV = "IOC_DATA_DOCS_DIR"
+GX_ROOT_ENV = "IOC_GX_ROOT"
+DBT_DOCS_DIR_ENV = "IOC_DBT_DOCS_DIR"
+TASK_RETRIES_ENV = "IOC_TASK_RETRIES"
+EXTRACT_OVERLAP_MINUTES_ENV = "IOC_EXTRACT_OVERLAP_MINUTES"
+SIMULATOR_SCALE_ENV = "IOC_SIMULATOR_SCALE"
+# Not a setting: the checkpoint puts the warehouse URL in this variable for the time of a run, and
+# GX's data source config names it as `${IOC_GX_WAREHOUSE_URL}`, so that no password is ever written
+# into the context's great_expectations.yml. Never set it yourself.
+GX_WAREHOUSE_URL_ENV = "IOC_GX_WAREHOUSE_URL"
+
+# Nightly intervals reach back this far into the previous one, so a record that changed while the
+# previous extraction was paging is caught now (sources.md: it may have been seen twice or not at all).
+DEFAULT_EXTRACT_OVERLAP = timedelta(hours=2)
+
+
+def data_docs_dir() -> Path:
+    """IOC_DATA_DOCS_DIR: where the Great Expectations Data Docs HTML is written (`reports/data_docs/`)."""
+    return _path(DATA_DOCS_DIR_ENV, DATA_DOCS_DIR)
+
+
+def gx_root() -> Path:
+    """IOC_GX_ROOT: the folder holding the GX File Data Context (`<root>/gx`); default IOC_STATE_DIR."""
+    return _path(GX_ROOT_ENV, STATE_DIR)
+
+
+def dbt_docs_dir() -> Path:
+    """IOC_DBT_DOCS_DIR: where the build DAG publishes the dbt documentation site (`reports/dbt_docs/`)."""
+    return _path(DBT_DOCS_DIR_ENV, REPORTS_DIR / "dbt_docs")
+
+
+def task_retries(default: int = 2) -> int:
+    """IOC_TASK_RETRIES: retries of a failed DAG task (2; the run command passes 0, because the
+    HTTP layer already retried and a person is waiting for the answer)."""
+    value = _get(TASK_RETRIES_ENV)
+    return int(value) if value else default
+
+
+def extract_overlap() -> timedelta:
+    """IOC_EXTRACT_OVERLAP_MINUTES: how far a nightly interval reaches back into the previous one (120)."""
+    minutes = _get(EXTRACT_OVERLAP_MINUTES_ENV)
+    return timedelta(minutes=int(minutes)) if minutes else DEFAULT_EXTRACT_OVERLAP
+
+
+def simulator_scale() -> float | None:
+    """IOC_SIMULATOR_SCALE: dossiers per year, province-wide, of the demo's simulator; None = the
+    simulator's own default (the few hundred the tests run on; `bin/demo` asks for 20000)."""
+    value = _get(SIMULATOR_SCALE_ENV)
+    return float(value) or None if value else None

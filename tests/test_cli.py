@@ -53,3 +53,11 @@ def test_simulate_serves_the_dossier_api_with_its_own_options():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_simulator_has_its_own_command_and_the_pipeline_passes_through_to_it():
+    own = subprocess.run([sys.executable, "-m", "ioc_simulator", "--help"], capture_output=True, text=True,
+                         timeout=60, cwd=config.PROJECT_ROOT)
+    assert own.returncode == 0 and "--dossier-port" in own.stdout and "--fail-request" in own.stdout
+    passed = _cli("simulate", "--help")
+    assert passed.returncode == 0 and passed.stdout == own.stdout

@@ -17,13 +17,14 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import psycopg
 
 from ioc_pipeline.loading.raw_loader import BatchCounts, finish_batch, quarantine_rows, start_batch
-from ioc_pipeline.sources.formats import VN, record_hash
+from ioc_pipeline.months import add_months, month_interval, start_of_day
+from ioc_pipeline.sources.formats import record_hash
 from ioc_pipeline.sources.operator_workbooks import (FILE_NAME, OperatorWorkbook, WorkbookRefused,
                                                      read_workbook)
 
@@ -50,21 +51,9 @@ def source_of(file_name: str) -> str:
     return f"operator_{prefix}" if prefix in ("viettel", "vnpt") else "operator_unknown"
 
 
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def due_moment(report_month: date) -> datetime:
     """Due before the 10th of the following month, 00:00 Vietnam time (sources.md §3)."""
-    return datetime.combine(_add_months(report_month, 1).replace(day=10), time(0, 0), VN)
-
-
-def _month_interval(report_month: date | None) -> tuple[datetime | None, datetime | None]:
-    if report_month is None:
-        return None, None
-    return (datetime.combine(report_month, time(0, 0), VN),
-            datetime.combine(_add_months(report_month, 1), time(0, 0), VN))
+    return start_of_day(add_months(report_month, 1).replace(day=10))
 
 
 def _station_rows(book: OperatorWorkbook, sha: str, batch_id: int, received_at: datetime):
@@ -105,7 +94,7 @@ def load_report_file(url: str, path: Path, *, run_label: str | None = None) -> F
     source = source_of(path.name)
     match = FILE_NAME.match(path.name)
     month_hint = date(int(match.group(2)), int(match.group(3)), 1) if match and 1 <= int(match.group(3)) <= 12 else None
-    start, end = _month_interval(month_hint)
+    start, end = month_interval(month_hint) if month_hint else (None, None)
     batch_id = start_batch(url, source, ENTITY, start, end, run_label)
     received_at = datetime.now(timezone.utc)
     counts = BatchCounts()

@@ -5,7 +5,7 @@ Records stream from the source straight into a PostgreSQL `COPY` into a temporar
 the source fails half way, or the process dies, nothing of the batch remains. The batch itself is
 recorded in `audit.load_batch` in separate, committed statements so that a failed attempt is visible.
 A process killed during the load (kill -9, OOM, a lost worker) leaves its batch row `running` with no
-`finished_at` for ever (tests/test_extraction_faults.py): a `running` batch whose `started_at` is more
+`finished_at` for ever (tests/tasks/test_extraction_faults.py): a `running` batch whose `started_at` is more
 than a few hours old (a million dossiers load in minutes) is a dead attempt, not one in progress.
 """
 
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from ioc_pipeline.loading.entities import RawEntity, RecordRefused, SchemaDrift
+from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused, SchemaDrift
 from ioc_pipeline.sources.formats import canonical_json, record_hash
 
 log = logging.getLogger(__name__)

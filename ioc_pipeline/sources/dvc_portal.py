@@ -11,8 +11,7 @@ from collections.abc import Iterator
 
 import requests
 
-from ioc_pipeline.config import HttpEndpoint
-from ioc_pipeline.sources.http import RetryPolicy, SourceError, send
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError, send
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,8 @@ import hmac
 import json
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+from ioc_pipeline.config import VN
 
 _COMPACT = re.compile(r"^\d{14}$")
 _SLASHED = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 import requests
 from tenacity import (
@@ -22,6 +23,27 @@ from tenacity import (
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """An HTTP source as an Airflow connection describes it: where it is, and its credentials."""
+
+    base_url: str
+    login: str | None
+    password: str | None
+
+    @classmethod
+    def from_uri(cls, uri: str) -> "HttpEndpoint":
+        parts = urlsplit(uri)
+        scheme = parts.scheme if parts.scheme in ("http", "https") else "http"
+        host = parts.hostname or "127.0.0.1"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return cls(
+            base_url=f"{scheme}://{netloc}{parts.path.rstrip('/')}",
+            login=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
 
 
 class TransientHttpError(Exception):

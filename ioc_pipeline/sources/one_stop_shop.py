@@ -8,7 +8,7 @@ Why the pages are read from the last to the first. The API pages by offset over 
 the order (its NgayCapNhat becomes "now"). Read forwards, every record behind it moves one place up,
 so the record at the next page boundary is skipped — an *unchanged* dossier, in the middle of the
 interval, which the next overlapping interval never sees again (found by
-tests/test_extraction_faults.py: 8 of 440 dossiers lost for good with 8 changes). Read backwards,
+tests/tasks/test_extraction_faults.py: 8 of 440 dossiers lost for good with 8 changes). Read backwards,
 records only ever move up into pages not read yet: an unchanged record can be seen twice (stored
 once), never skipped; only the changed dossier itself can be missed in this pass, and its new version
 (NgayCapNhat = now, after this interval's end) is in the next interval, which reaches back by the
@@ -25,9 +25,8 @@ from datetime import datetime
 
 import requests
 
-from ioc_pipeline.config import HttpEndpoint
 from ioc_pipeline.sources.formats import to_iso_vn
-from ioc_pipeline.sources.http import RetryPolicy, SourceError, send
+from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError, send
 
 log = logging.getLogger(__name__)
 

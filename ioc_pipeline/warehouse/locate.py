@@ -3,14 +3,13 @@
 Order: `WAREHOUSE_URL` if set; else a local server on 127.0.0.1:5432 if one answers; else an embedded
 PostgreSQL 16 (`pgserver`, a real server shipped as a wheel) under the git-ignored `.pgdata/`. The
 embedded server keeps running after this process ends, because Airflow task processes connect to it
-too; `python -m ioc_pipeline warehouse-stop` stops it.
+too (`pgserver.get_server(".pgdata", cleanup_mode="stop").cleanup()` stops it).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
@@ -21,8 +20,15 @@ from ioc_pipeline import config
 log = logging.getLogger(__name__)
 
 # Where a local server is looked for first (IOC_LOCAL_PG_URL overrides it, e.g. to test the fallback).
-LOCAL_SERVER_URL = os.environ.get("IOC_LOCAL_PG_URL",
-                                  f"postgresql://postgres@127.0.0.1:5432/{config.WAREHOUSE_DATABASE}")
+LOCAL_SERVER_URL = config.LOCAL_PG_URL
+
+
+def redact(url: str) -> str:
+    """The URL with its password as `***`, for logs and summaries (any scheme, libpq or SQLAlchemy)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,7 @@ class WarehouseUrl:
         }
 
     def redacted(self) -> str:
-        p = self._parts
-        netloc = p.netloc
-        if p.password:
-            netloc = netloc.replace(":" + p.password + "@", ":***@")
-        return urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+        return redact(self.url)
 
 
 def from_airflow_connection(host: str, port: int | None, login: str | None, password: str | None,
@@ -127,7 +129,7 @@ def start_embedded() -> WarehouseUrl:
 
 def locate() -> WarehouseUrl:
     """The warehouse to use, started if needed. Does not create the database (see bootstrap)."""
-    explicit = os.environ.get("WAREHOUSE_URL")
+    explicit = config.warehouse_url()
     if explicit:
         return WarehouseUrl(explicit)
     if _answers(WarehouseUrl(LOCAL_SERVER_URL).with_database("postgres").url):

@@ -16,7 +16,8 @@ import psycopg
 from tests.conftest import make_database
 import pytest
 
-from ioc_pipeline.quality import checkpoint as cp
+from ioc_pipeline import config
+from ioc_pipeline.quality import gx_context, suites
 from ioc_pipeline.quality.checkpoint import QualityResult, run_fct_dossier_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ COLUMNS = (
     "has_e_result", "updated_at",
 )
 RAW_ID = "079123456789"  # a 12-digit citizen ID number: must never pass as an applicant_key
-SUITE = json.loads(cp.FCT_DOSSIER_SUITE_FILE.read_text(encoding="utf-8"))
+SUITE = json.loads(suites.FCT_DOSSIER_SUITE_FILE.read_text(encoding="utf-8"))
 N_EXPECTATIONS = len(SUITE["expectations"])
 
 
@@ -103,8 +104,8 @@ def gx_root(tmp_path_factory):
     """One File Data Context for the whole module, outside the project's `.run/`."""
     root = tmp_path_factory.mktemp("gx_root")
     mp = pytest.MonkeyPatch()
-    mp.setenv(cp.GX_ROOT_ENV, str(root))
-    mp.delenv(cp.DATA_DOCS_DIR_ENV, raising=False)
+    mp.setenv(config.GX_ROOT_ENV, str(root))
+    mp.delenv(config.DATA_DOCS_DIR_ENV, raising=False)
     yield root
     mp.undo()
 
@@ -188,7 +189,7 @@ def test_good_rows_pass_and_publish_data_docs(warehouse_url, tmp_path):
     page = report.read_text(encoding="utf-8")
     assert "[critical]" in page and "[warning]" in page  # severity visible to auditors
     # The context lives in the git-ignored state folder, not in expectations/.
-    assert (Path(os.environ[cp.GX_ROOT_ENV]) / "gx" / "great_expectations.yml").is_file()
+    assert (Path(os.environ[config.GX_ROOT_ENV]) / "gx" / "great_expectations.yml").is_file()
 
 
 def test_running_twice_reuses_the_context(warehouse_url, tmp_path):
@@ -202,10 +203,10 @@ def test_running_twice_reuses_the_context(warehouse_url, tmp_path):
     assert first.report_path != second.report_path  # one page per run
     assert Path(first.report_path).is_file() and Path(second.report_path).is_file()
     # The context's config holds no password: the URL comes in through the environment.
-    config_text = (Path(os.environ[cp.GX_ROOT_ENV]) / "gx" / "great_expectations.yml").read_text()
-    assert "${" + cp.GX_WAREHOUSE_URL_ENV + "}" in config_text
+    config_text = (Path(os.environ[config.GX_ROOT_ENV]) / "gx" / "great_expectations.yml").read_text()
+    assert "${" + config.GX_WAREHOUSE_URL_ENV + "}" in config_text
     assert "127.0.0.1" not in config_text
-    assert cp.GX_WAREHOUSE_URL_ENV not in os.environ  # restored after the run
+    assert config.GX_WAREHOUSE_URL_ENV not in os.environ  # restored after the run
     # GX's pooled connections are closed: none outlives the task.
     with psycopg.connect(warehouse_url) as conn:
         others = conn.execute(
@@ -239,7 +240,7 @@ def test_raw_id_as_applicant_key_fails_without_leaking_it(warehouse_url, tmp_pat
             "select string_agg(r::text, ' ') from dq.validation_result r"
         ).fetchone()[0]
     assert RAW_ID not in dumped
-    gx_dir = Path(os.environ[cp.GX_ROOT_ENV]) / "gx"
+    gx_dir = Path(os.environ[config.GX_ROOT_ENV]) / "gx"
     for path in [*docs.rglob("*"), *gx_dir.rglob("*")]:
         if path.is_file():
             assert RAW_ID not in path.read_text(encoding="utf-8", errors="ignore"), path
@@ -311,7 +312,7 @@ def test_unix_socket_url_and_default_docs_dir_from_env(warehouse_url, tmp_path, 
     dbname = warehouse_url.rsplit("/", 1)[1]
     socket_url = f"postgres://postgres@/{dbname}?host={SOCKET_DIR}"
     docs = tmp_path / "env_docs"
-    monkeypatch.setenv(cp.DATA_DOCS_DIR_ENV, str(docs))
+    monkeypatch.setenv(config.DATA_DOCS_DIR_ENV, str(docs))
 
     result = run_fct_dossier_checkpoint(socket_url, run_label="pytest-socket")
 
@@ -342,20 +343,20 @@ def test_unix_socket_url_and_default_docs_dir_from_env(warehouse_url, tmp_path, 
     ],
 )
 def test_url_conversion(url, sqlalchemy, libpq):
-    assert cp.sqlalchemy_url(url) == sqlalchemy
-    assert cp.psycopg_url(url) == libpq
+    assert gx_context.sqlalchemy_url(url) == sqlalchemy
+    assert gx_context.psycopg_url(url) == libpq
 
 
 def test_url_conversion_rejects_other_schemes():
     with pytest.raises(ValueError):
-        cp.sqlalchemy_url("mysql://u@h/db")
+        gx_context.sqlalchemy_url("mysql://u@h/db")
 
 
 def test_suite_file_is_valid_and_every_expectation_has_a_severity():
-    suite_file = cp.load_suite_file(cp.FCT_DOSSIER_SUITE_FILE)
+    suite_file = suites.load_suite_file(suites.FCT_DOSSIER_SUITE_FILE)
     assert suite_file.table_checked == "marts.fct_dossier"
     assert {e["severity"] for e in SUITE["expectations"]} == {"critical", "warning"}
-    suite = cp._build_suite(suite_file)
+    suite = suites.build_gx_suite(suite_file)
     assert len(suite.expectations) == N_EXPECTATIONS
     severities = {e.expectation_type: e.severity.value for e in suite.expectations}
     assert severities["expect_column_values_to_match_regex"] == "critical"
@@ -369,7 +370,7 @@ def test_suite_file_without_severity_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     with pytest.raises(ValueError, match="severity"):
-        cp.load_suite_file(path)
+        suites.load_suite_file(path)
 
 
 def test_suite_file_with_an_unknown_expectation_is_refused(tmp_path):
@@ -378,21 +379,19 @@ def test_suite_file_with_an_unknown_expectation_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     with pytest.raises(Exception):
-        cp._build_suite(cp.load_suite_file(path))
+        suites.build_gx_suite(suites.load_suite_file(path))
 
 
 def test_defaults_follow_config_and_environment(monkeypatch, tmp_path):
-    from ioc_pipeline import config
-
-    monkeypatch.delenv(cp.DATA_DOCS_DIR_ENV, raising=False)
-    monkeypatch.delenv(cp.GX_ROOT_ENV, raising=False)
-    assert cp.default_data_docs_dir() == config.DATA_DOCS_DIR
-    assert cp.default_data_docs_dir() == ROOT / "reports" / "data_docs"
-    assert cp.default_gx_root() == config.STATE_DIR  # the context is .run/gx
-    monkeypatch.setenv(cp.DATA_DOCS_DIR_ENV, str(tmp_path / "d"))
-    monkeypatch.setenv(cp.GX_ROOT_ENV, str(tmp_path / "g"))
-    assert cp.default_data_docs_dir() == tmp_path / "d"
-    assert cp.default_gx_root() == tmp_path / "g"
+    monkeypatch.delenv(config.DATA_DOCS_DIR_ENV, raising=False)
+    monkeypatch.delenv(config.GX_ROOT_ENV, raising=False)
+    assert config.data_docs_dir() == config.DATA_DOCS_DIR
+    assert config.data_docs_dir() == ROOT / "reports" / "data_docs"
+    assert config.gx_root() == config.STATE_DIR  # the context is .run/gx
+    monkeypatch.setenv(config.DATA_DOCS_DIR_ENV, str(tmp_path / "d"))
+    monkeypatch.setenv(config.GX_ROOT_ENV, str(tmp_path / "g"))
+    assert config.data_docs_dir() == tmp_path / "d"
+    assert config.gx_root() == tmp_path / "g"
 
 
 def test_module_import_stays_light():

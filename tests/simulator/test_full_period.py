@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from ioc_pipeline.simulator import operators_cli
-from ioc_pipeline.simulator.dossiers import day_stories, iter_dossiers
-from ioc_pipeline.simulator.operators import (COMMUNE_NAMES, COMMUNES_BY_DISTRICT, DISTRICT_NAMES, ground_truth,
+from ioc_simulator import operators_cli
+from ioc_simulator.dossiers import day_stories, iter_dossiers
+from ioc_simulator.operators import (COMMUNE_NAMES, COMMUNES_BY_DISTRICT, DISTRICT_NAMES, ground_truth,
                                               months_between, station_rows, subscriber_rows)
-from ioc_pipeline.simulator.world import AGENCIES, REFORM_DATE, agency_version
+from ioc_simulator.world import AGENCIES, REFORM_DATE, agency_version
 from ioc_pipeline.sources.operator_workbooks import COMMUNES, read_workbook_file
 from tests.simulator.contract import read_date
 

@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from ioc_pipeline.simulator import AGENCIES, PROCEDURES, Faults, SimulatorServer, generate_dossiers
-from ioc_pipeline.simulator.dossiers import (
+from ioc_simulator import AGENCIES, PROCEDURES, Faults, SimulatorServer, generate_dossiers
+from ioc_simulator.dossiers import (
     MAX_LIFETIME_DAYS,
     day_stories,
     iter_dossiers,
     scale_for_total,
     window_dossiers,
 )
-from ioc_pipeline.simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE
-from ioc_pipeline.simulator.truth import compute_truth, write_truth
-from ioc_pipeline.simulator.world import SUCCESSOR, agency_codes, agency_version, procedures_for
+from ioc_simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE
+from ioc_simulator.truth import compute_truth, write_truth
+from ioc_simulator.world import SUCCESSOR, agency_codes, agency_version, procedures_for
 from tests.simulator.contract import check_dossier_api, check_portal, read_date
 
 HOSO = "/api/v1/hoso"
@@ -177,7 +177,7 @@ def test_scale_and_streaming_window_match_the_materialised_records():
 
 def test_streaming_memory_does_not_grow_with_the_scale():
     code = ("import resource, sys; from datetime import date; "
-            "from ioc_pipeline.simulator.dossiers import iter_dossiers; "
+            "from ioc_simulator.dossiers import iter_dossiers; "
             "n = sum(1 for _ in iter_dossiers(start=date(2024, 9, 1), end=date(2024, 9, 8), scale=float(sys.argv[1]))); "
             "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     runs = []

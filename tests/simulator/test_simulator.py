@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from ioc_pipeline.simulator import AGENCIES, PROCEDURES, Faults, SimulatorServer, generate_dossiers
-from ioc_pipeline.simulator import calendar as cal
-from ioc_pipeline.simulator.dossiers import DATE_FIELDS, uses_legacy_date_format
-from ioc_pipeline.simulator.world import agency_codes, agency_version, procedures_for
+from ioc_simulator import AGENCIES, PROCEDURES, Faults, SimulatorServer, generate_dossiers
+from ioc_simulator import calendar as cal
+from ioc_simulator.dossiers import DATE_FIELDS, uses_legacy_date_format
+from ioc_simulator.world import agency_codes, agency_version, procedures_for
 
 HOSO = "/api/v1/hoso"
 WHOLE = {"updated_from": "2024-01-01T00:00:00+07:00", "updated_to": "2026-01-01T00:00:00+07:00"}
@@ -421,7 +421,7 @@ def test_given_records_are_served_as_is():
 
 def test_cli_serves_until_terminated():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ioc_pipeline.simulator.cli", "--dossier-port", "0", "--portal-port", "0",
+        [sys.executable, "-m", "ioc_simulator.cli", "--dossier-port", "0", "--portal-port", "0",
          "--to", "2024-08-01"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
