@@ -265,6 +265,7 @@ def _telecom_view(m: Marts, month: date) -> dict:
         return order.index(r["operator"]) if r["operator"] in order else 9
 
     five = [{
+        "code": r["operator"],
         "operator": fmt.OPERATOR_LABELS.get(r["operator"], r["operator"]),
         "is_total": r["operator"] == "all",
         "stations": fmt.number(r["stations_5g_on_air"]),
@@ -280,6 +281,7 @@ def _telecom_view(m: Marts, month: date) -> dict:
         r["status_label"] = fmt.STATUS_LABELS[r["status"]]
         r["missing"] = fmt.number(r["missing"]) if r["missing"] else fmt.NONE
     two = [{
+        "code": r["operator"],
         "operator": fmt.OPERATOR_LABELS.get(r["operator"], r["operator"]),
         "is_total": r["operator"] == "all",
         "stations": fmt.number(r["stations_2g_on_air"]),
