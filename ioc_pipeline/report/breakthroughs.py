@@ -163,7 +163,7 @@ def _indicator_rank(row: dict) -> tuple[int, str]:
     return (INDICATOR_ORDER.index(code) if code in INDICATOR_ORDER else len(INDICATOR_ORDER), code)
 
 
-def _scorecard_view(m: Marts, month: date, months: list[date]) -> tuple[list[dict], list[dict]]:
+def _scorecard_view(m: Marts, month: date, months: list[date]) -> list[dict]:
     previous = max((x for x in months if x < month), default=None)
     prev_actual = {r["indicator_code"]: r["actual"] for r in m.scorecard if r["month"] == previous}
     rows = sorted((r for r in m.scorecard if r["month"] == month), key=_indicator_rank)
@@ -189,7 +189,7 @@ def _scorecard_view(m: Marts, month: date, months: list[date]) -> tuple[list[dic
         headline = next((i for i in indicators if i["code"] == HEADLINE[b]), None)
         groups.append({"number": b, "title": title, "subtitle": subtitle, "indicators": indicators,
                        "status": overall, "status_label": fmt.STATUS_LABELS[overall], "headline": headline})
-    return groups, rows
+    return groups
 
 
 def _online_view(m: Marts, month: date, names: AgencyNames) -> dict:
@@ -248,7 +248,7 @@ def _timeliness_view(m: Marts, month: date, names: AgencyNames) -> dict:
 
     province = next((r for r in this_month if r["scope"] == "province"), None)
     agencies = [r for r in this_month if r["scope"] == "agency" and r["on_time_rate"] is not None]
-    agencies.sort(key=lambda r: (-r["on_time_rate"], -(r["finished"] + r["open_at_month_end"]),
+    agencies.sort(key=lambda r: (-r["on_time_rate"], -((r["finished"] or 0) + (r["open_at_month_end"] or 0)),
                                  names.name(r["scope_code"], month)))
     ranked = []
     for rank, r in enumerate(agencies, start=1):
@@ -334,7 +334,7 @@ def _sources_view(m: Marts) -> list[dict]:
     } for r in m.sources]
 
 
-def _chart_svgs(m: Marts, month: date, months: list[date]) -> dict[str, str]:
+def _chart_svgs(m: Marts, month: date) -> dict[str, str]:
     from ioc_pipeline.report import charts
 
     shown = [x for x in sorted({r["month"] for r in m.online} | {r["month"] for r in m.five_g}
@@ -371,7 +371,7 @@ def _chart_svgs(m: Marts, month: date, months: list[date]) -> dict[str, str]:
 
 def month_context(m: Marts, month: date, months: list[date], generated_at: datetime) -> dict[str, Any]:
     names = AgencyNames(m.agencies)
-    groups, _ = _scorecard_view(m, month, months)
+    groups = _scorecard_view(m, month, months)
     as_of = next((r["as_of_date"] for r in m.watchlist), None)
     watch_month = watchlist_month(months, as_of)
     return {
@@ -391,7 +391,7 @@ def month_context(m: Marts, month: date, months: list[date], generated_at: datet
         "watchlist_file": page_name(watch_month),
         "watchlist_as_of": fmt.day(as_of),
         "sources": _sources_view(m),
-        "charts": _chart_svgs(m, month, months),
+        "charts": _chart_svgs(m, month),
     }
 
 

@@ -39,9 +39,8 @@ _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 
 
 def _vl_version() -> str:
-    from altair.utils._importers import vl_version_for_vl_convert
-
-    return vl_version_for_vl_convert()
+    """The Vega-Lite version Altair writes specs for, as vl-convert names it ('v6.4.1' -> 'v6_4')."""
+    return "_".join(alt.SCHEMA_VERSION.split(".")[:2])
 
 
 def _base_config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
