@@ -192,6 +192,13 @@ def _scorecard_view(m: Marts, month: date, months: list[date]) -> list[dict]:
     return groups
 
 
+def _ranked(rows: list[dict], rate: str, volume: str, names: AgencyNames, month: date, line) -> list[dict]:
+    """Agency rows, best rate first (then the larger volume, then the name), numbered from 1."""
+    rows = sorted(rows, key=lambda r: (-(r[rate] or 0), -(r[volume] or 0), names.name(r["scope_code"], month)))
+    return [{**line(r, names.name(r["scope_code"], month), names.level(r["scope_code"], month)), "rank": rank}
+            for rank, r in enumerate(rows, start=1)]
+
+
 def _online_view(m: Marts, month: date, names: AgencyNames) -> dict:
     this_month = [r for r in m.online if r["month"] == month]
     province = next((r for r in this_month if r["scope"] == "province"), None)
@@ -215,13 +222,7 @@ def _online_view(m: Marts, month: date, names: AgencyNames) -> dict:
                               key=lambda r: list(fmt.LEVEL_LABELS).index(r["scope_code"])
                               if r["scope_code"] in fmt.LEVEL_LABELS else 9)]
     agencies = [r for r in this_month if r["scope"] == "agency" and r["dossiers_accepted"]]
-    agencies.sort(key=lambda r: (-(r["online_remote_rate"] or 0), -r["dossiers_accepted"],
-                                 names.name(r["scope_code"], month)))
-    ranked = []
-    for rank, r in enumerate(agencies, start=1):
-        row = line(r, names.name(r["scope_code"], month), names.level(r["scope_code"], month))
-        row["rank"] = rank
-        ranked.append(row)
+    ranked = _ranked(agencies, "online_remote_rate", "dossiers_accepted", names, month, line)
     return {
         "province": line(province, "Toàn tỉnh") if province else None,
         "province_gap": (remote_gap(province["target_rate"], province["dossiers_accepted"],
@@ -248,47 +249,36 @@ def _timeliness_view(m: Marts, month: date, names: AgencyNames) -> dict:
 
     province = next((r for r in this_month if r["scope"] == "province"), None)
     agencies = [r for r in this_month if r["scope"] == "agency" and r["on_time_rate"] is not None]
-    agencies.sort(key=lambda r: (-r["on_time_rate"], -((r["finished"] or 0) + (r["open_at_month_end"] or 0)),
-                                 names.name(r["scope_code"], month)))
-    ranked = []
-    for rank, r in enumerate(agencies, start=1):
-        row = line(r, names.name(r["scope_code"], month), names.level(r["scope_code"], month))
-        row["rank"] = rank
-        ranked.append(row)
+    ranked = _ranked(agencies, "on_time_rate", "finished", names, month, line)
     return {"province": line(province, "Toàn tỉnh") if province else None, "agencies": ranked}
 
 
 def _telecom_view(m: Marts, month: date) -> dict:
     order = ["viettel", "vnpt", "all"]
 
-    def key(r):
-        return order.index(r["operator"]) if r["operator"] in order else 9
+    def rows(mart: list[dict]) -> list[dict]:
+        """The month's rows, Viettel, VNPT, then both, each with its operator's label."""
+        found = sorted((r for r in mart if r["month"] == month),
+                       key=lambda r: order.index(r["operator"]) if r["operator"] in order else len(order))
+        return [{**r, "code": r["operator"], "label": fmt.OPERATOR_LABELS.get(r["operator"], r["operator"]),
+                 "is_total": r["operator"] == "all"} for r in found]
 
-    five = [{
-        "code": r["operator"],
-        "operator": fmt.OPERATOR_LABELS.get(r["operator"], r["operator"]),
-        "is_total": r["operator"] == "all",
-        "stations": fmt.number(r["stations_5g_on_air"]),
-        "target": fmt.number(r["target"]),
-        "received": fmt.yes_no(r["report_received"], "Đã nhận", "Chưa nhận"),
-        "status": ("khong_co_chi_tieu" if r["meets_target"] is None
-                   else "dat" if r["meets_target"] else "chua_dat"),
-        "missing": (int(r["target"]) - r["stations_5g_on_air"]
-                    if r["target"] is not None and r["stations_5g_on_air"] is not None
-                    and r["stations_5g_on_air"] < r["target"] else None),
-    } for r in sorted((r for r in m.five_g if r["month"] == month), key=key)]
-    for r in five:
-        r["status_label"] = fmt.STATUS_LABELS[r["status"]]
-        r["missing"] = fmt.number(r["missing"]) if r["missing"] else fmt.NONE
+    five = []
+    for r in rows(m.five_g):
+        status = ("khong_co_chi_tieu" if r["meets_target"] is None else "dat" if r["meets_target"] else "chua_dat")
+        short = (int(r["target"]) - r["stations_5g_on_air"]) if status == "chua_dat" else None
+        five.append({
+            "code": r["code"], "operator": r["label"], "is_total": r["is_total"],
+            "stations": fmt.number(r["stations_5g_on_air"]), "target": fmt.number(r["target"]),
+            "missing": fmt.number(short) if short else fmt.NONE,
+            "received": fmt.yes_no(r["report_received"], "Đã nhận", "Chưa nhận"),
+            "status": status, "status_label": fmt.STATUS_LABELS[status],
+        })
     two = [{
-        "code": r["operator"],
-        "operator": fmt.OPERATOR_LABELS.get(r["operator"], r["operator"]),
-        "is_total": r["operator"] == "all",
-        "stations": fmt.number(r["stations_2g_on_air"]),
-        "only_2g": fmt.number(r["subscribers_2g_only"]),
-        "total": fmt.number(r["subscribers_total"]),
-        "share": fmt.pct(r["share_2g_only"]),
-    } for r in sorted((r for r in m.two_g if r["month"] == month), key=key)]
+        "code": r["code"], "operator": r["label"], "is_total": r["is_total"],
+        "stations": fmt.number(r["stations_2g_on_air"]), "only_2g": fmt.number(r["subscribers_2g_only"]),
+        "total": fmt.number(r["subscribers_total"]), "share": fmt.pct(r["share_2g_only"]),
+    } for r in rows(m.two_g)]
     return {"five_g": five, "two_g": two}
 
 

@@ -21,18 +21,11 @@ READER_ROLE = "ioc_reader"
 AUDITOR_ROLE = "auditor"
 
 
-def _libpq_url(warehouse_url: str) -> str:
-    """Accept `postgres://`, `postgresql://` and `postgresql+driver://` alike."""
-    scheme, sep, rest = warehouse_url.partition("://")
-    if not sep or not (scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+")):
-        raise ValueError("the warehouse URL must be a postgresql:// URL")
-    return "postgresql://" + rest
-
-
 @contextmanager
 def connect_as(warehouse_url: str, role: str) -> Iterator[psycopg.Connection]:
-    """A read-only connection whose queries run as `role` (rows as dicts)."""
-    with psycopg.connect(_libpq_url(warehouse_url), row_factory=dict_row, autocommit=True) as conn:
+    """A read-only connection whose queries run as `role` (rows as dicts); `warehouse_url` is a
+    libpq URL (`postgresql://...`, as WAREHOUSE_URL)."""
+    with psycopg.connect(warehouse_url, row_factory=dict_row, autocommit=True) as conn:
         conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
         conn.execute("set default_transaction_read_only = on")
         conn.execute("set search_path = pg_catalog")  # every name in a query is schema-qualified

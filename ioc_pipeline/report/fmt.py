@@ -8,13 +8,10 @@ the mart value, never a re-computation.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-from ioc_pipeline import config
-
-VN = ZoneInfo(config.VN_TZ)
+from ioc_pipeline.sources.formats import VN
 NONE = "—"  # shown for a missing value (null in the mart)
 
 # marts.breakthrough_scorecard.status
@@ -83,7 +80,7 @@ def vn_time(value: datetime | None) -> str:
     if value is None:
         return NONE
     if value.tzinfo is None:  # a naive value is taken as UTC, as PostgreSQL stores timestamptz
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
+        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(VN).strftime("%d/%m/%Y %H:%M")
 
 
