@@ -14,7 +14,6 @@
 -#}
 {% macro parse_source_ts(expr) -%}
     {%- set value = "btrim(" ~ expr ~ ")" -%}
-    {%- set tz = var('vn_timezone', 'Asia/Ho_Chi_Minh') -%}
     (case
         when {{ value }} ~ '^[0-9]{14}$'
             then (
@@ -24,11 +23,11 @@
                     substr({{ value }}, 11, 2)::integer,
                     substr({{ value }}, 13, 2)::double precision
                 )
-            ) at time zone '{{ tz }}'
+            ) at time zone {{ vn_timezone() }}
         when {{ value }} ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} +[0-9]{1,2}:[0-9]{2}:[0-9]{2}$'
             then (
                 to_date(split_part({{ value }}, ' ', 1), 'DD/MM/YYYY')
                 + ltrim(substr({{ value }}, strpos({{ value }}, ' ')))::time
-            ) at time zone '{{ tz }}'
+            ) at time zone {{ vn_timezone() }}
     end)
 {%- endmacro %}

@@ -41,8 +41,7 @@ as_of as (
     select
         {{ as_of_date() }} as as_of_date,
         -- the end of day A: the first moment of the next day in Vietnam
-        ({{ as_of_date() }} + 1)::timestamp at time zone '{{ var("vn_timezone", "Asia/Ho_Chi_Minh") }}'
-            as as_of_end_at
+        {{ vn_day_start(as_of_date() ~ ' + 1') }} as as_of_end_at
 
 ),
 

@@ -60,9 +60,7 @@ months as (
 
     select month_start::date as month
     from (select min(month) as first_month, max(month) as last_month from accepted) as bounds
-    cross join lateral generate_series(
-        bounds.first_month::timestamp, bounds.last_month::timestamp, interval '1 month'
-    ) as month_start
+    cross join lateral {{ month_series('bounds.first_month', 'bounds.last_month') }} as month_start
 
 ),
 

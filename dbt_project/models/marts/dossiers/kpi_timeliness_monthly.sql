@@ -50,12 +50,9 @@ months as (
     select
         month_start::date as month,
         -- the month's end: the first moment of the next month in Vietnam
-        (month_start + interval '1 month') at time zone '{{ var("vn_timezone", "Asia/Ho_Chi_Minh") }}'
-            as month_end_at
+        {{ vn_day_start(month_start('month_start', 1)) }} as month_end_at
     from bounds
-    cross join lateral generate_series(
-        bounds.first_month::timestamp, bounds.last_month::timestamp, interval '1 month'
-    ) as month_start
+    cross join lateral {{ month_series('bounds.first_month', 'bounds.last_month') }} as month_start
 
 ),
 

@@ -55,7 +55,7 @@ batches as (
 
 as_of_month as (
 
-    select date_trunc('month', {{ as_of_date() }})::date as month
+    select {{ month_start(as_of_date()) }} as month
 
 ),
 
@@ -78,11 +78,10 @@ sources_by_month as (
                 select 1
                 from batches
                 where batches.source = sources.source
-                    and (batches.interval_start is null or batches.interval_start
-                        < ((b1_months.month + interval '1 month')::timestamp
-                           at time zone '{{ var("vn_timezone") }}'))
-                    and (batches.interval_end is null or batches.interval_end
-                        > (b1_months.month::timestamp at time zone '{{ var("vn_timezone") }}'))
+                    and (batches.interval_start is null
+                        or batches.interval_start < {{ vn_day_start(month_start('b1_months.month', 1)) }})
+                    and (batches.interval_end is null
+                        or batches.interval_end > {{ vn_day_start('b1_months.month') }})
             )
         end as is_integrated,
         coalesce(sources.dq_status, 'pass') <> 'fail' as is_trusted

@@ -75,7 +75,7 @@ final as (
             case when not is_working_day and iso_day_of_week <= 5 then override_reason end
         ) as holiday_name,
         extract(year from date)::integer as year,
-        date_trunc('month', date)::date as month,
+        {{ month_start('date') }} as month,
         extract(month from date)::integer as month_of_year,
         iso_day_of_week,
         iso_day_of_week >= 6 as is_weekend,

@@ -81,7 +81,7 @@ last_month_reports as (
         'operator_' || operator as source,
         on_time as latest_report_on_time
     from operator_reports
-    where report_month = (date_trunc('month', {{ as_of_date() }}) - interval '1 month')::date
+    where report_month = {{ month_start(as_of_date(), -1) }}
 
 ),
 
@@ -97,8 +97,7 @@ final as (
         last_success.rows_quarantined_last_success::bigint as rows_quarantined_last_success,
         coalesce(
             last_success.last_success_at
-                >= ({{ as_of_date() }}::timestamp at time zone '{{ var("vn_timezone") }}')
-                   - make_interval(hours => monitored.freshness_hours),
+                >= {{ vn_day_start(as_of_date()) }} - make_interval(hours => monitored.freshness_hours),
             false
         ) as is_fresh,
         latest_dq.dq_status,
