@@ -22,15 +22,11 @@
 -#}
 with
 
-lifecycle as (
+accepted as (
 
-    select * from {{ ref('int_dossier_lifecycle') }}
-
-),
-
-current_dossiers as (
-
-    select dossier_code, record_hash from {{ ref('int_dossiers_current') }}
+    select dossier_code, record_hash, is_open_now, is_waiting_now, closed_at, accepted_at, updated_at
+    from {{ ref('int_dossiers_classified') }}
+    where is_accepted
 
 ),
 
@@ -42,19 +38,18 @@ versions as (
 
 requests as (
 
+    -- the supplement requests of the current version (record_hash) only
     select
-        lifecycle.dossier_code,
-        lifecycle.is_open_now,
-        lifecycle.is_waiting_now,
-        lifecycle.closed_at,
+        accepted.dossier_code,
+        accepted.is_open_now,
+        accepted.is_waiting_now,
+        accepted.closed_at,
         {{ parse_source_ts("request ->> 'NgayBoSung'") }} as requested_at,
         {{ parse_source_ts("request ->> 'NgayTiepNhanBoSung'") }} as received_at
-    from lifecycle
-    inner join current_dossiers
-        on lifecycle.dossier_code = current_dossiers.dossier_code
+    from accepted
     inner join versions
-        on current_dossiers.dossier_code = versions.dossier_code
-        and current_dossiers.record_hash = versions.record_hash
+        on accepted.dossier_code = versions.dossier_code
+        and accepted.record_hash = versions.record_hash
     cross join lateral jsonb_array_elements(versions.supplements) as request
 
 ),
@@ -83,7 +78,7 @@ status_periods as (
         'current_status'::text as basis,
         coalesce(updated_at, accepted_at) as waiting_from,
         null::timestamptz as waiting_until
-    from lifecycle
+    from accepted
     where is_open_now
         and is_waiting_now
 

@@ -12,9 +12,10 @@
 -#}
 with
 
-lifecycle as (
+accepted as (
 
-    select * from {{ ref('int_dossier_lifecycle') }}
+    select * from {{ ref('int_dossiers_classified') }}
+    where is_accepted
 
 ),
 
@@ -49,19 +50,19 @@ open_on_as_of as (
 
     select
         as_of.as_of_date,
-        lifecycle.*
-    from lifecycle
+        accepted.*
+    from accepted
     cross join as_of
-    where {{ vn_day('lifecycle.accepted_at') }} <= as_of.as_of_date
-        and (lifecycle.closed_at is null or {{ vn_day('lifecycle.closed_at') }} > as_of.as_of_date)
+    where {{ vn_day('accepted.accepted_at') }} <= as_of.as_of_date
+        and (accepted.closed_at is null or {{ vn_day('accepted.closed_at') }} > as_of.as_of_date)
         and not exists (
             select 1
             from waiting_periods
-            where waiting_periods.dossier_code = lifecycle.dossier_code
+            where waiting_periods.dossier_code = accepted.dossier_code
                 and waiting_periods.waiting_from < as_of.as_of_end_at
                 and (waiting_periods.waiting_until is null or waiting_periods.waiting_until >= as_of.as_of_end_at)
         )
-        and lifecycle.due_at is not null
+        and accepted.due_at is not null
 
 ),
 

@@ -15,7 +15,7 @@ with
 
 dossiers as (
 
-    select * from {{ ref('fct_dossier') }}
+    select * from {{ ref('int_dossiers_classified') }}
 
 ),
 
@@ -40,19 +40,7 @@ accepted as (
 
 scoped as (
 
-    select month, 'province'::text as scope, 'province'::text as scope_code, is_online, is_online_remote
-    from accepted
-
-    union all
-
-    select month, 'level'::text as scope, agency_level as scope_code, is_online, is_online_remote
-    from accepted
-    where agency_level is not null
-
-    union all
-
-    select month, 'agency'::text as scope, agency_code as scope_code, is_online, is_online_remote
-    from accepted
+    {{ dossier_kpi_scopes('accepted', ['month', 'is_online', 'is_online_remote']) }}
 
 ),
 
@@ -66,7 +54,9 @@ months as (
 
 scopes as (
 
-    select distinct scope, scope_code from scoped
+    -- every scope with an accepted dossier in some month
+    select distinct scope, scope_code
+    from ({{ dossier_kpi_scopes('accepted') }}) as accepted_scopes
 
 ),
 

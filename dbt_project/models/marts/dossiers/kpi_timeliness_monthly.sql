@@ -7,7 +7,8 @@
       finished*            finished in the month (NgayKetThucXuLy's month), by timeliness class;
                            finished = finished_early + finished_on_time + finished_late
       open_at_month_end    accepted before the month's end (the first moment of the next month)
-                           and not finished, withdrawn or stopped by then (int_dossier_lifecycle)
+                           and not finished, withdrawn or stopped by then (closed_at of
+                           int_dossiers_classified)
       overdue_at_month_end of those, not waiting for the applicant and due before the month's end
                            (as of day A = the 1st of the next month, due day D < A)
       on_time_rate         = (finished_early + finished_on_time + open_at_month_end
@@ -21,9 +22,10 @@
 -#}
 with
 
-lifecycle as (
+accepted as (
 
-    select * from {{ ref('int_dossier_lifecycle') }}
+    select * from {{ ref('int_dossiers_classified') }}
+    where is_accepted
 
 ),
 
@@ -41,7 +43,7 @@ bounds as (
             max({{ vn_month('accepted_at') }}),
             max({{ vn_month('closed_at') }})
         ) as last_month
-    from lifecycle
+    from accepted
 
 ),
 
@@ -67,9 +69,9 @@ finished_in_month as (
         false as is_open,
         false as is_overdue,
         false as is_waiting
-    from lifecycle
+    from accepted
     where finished_at is not null
-        and status_code in (9, 10)
+        and is_finished
 
 ),
 
@@ -77,23 +79,23 @@ open_at_month_end as (
 
     select
         months.month,
-        lifecycle.agency_code,
-        lifecycle.agency_level,
-        lifecycle.has_due_date,
+        accepted.agency_code,
+        accepted.agency_level,
+        accepted.has_due_date,
         null::text as timeliness,
         true as is_open,
-        lifecycle.due_at < months.month_end_at as is_past_due,
+        accepted.due_at < months.month_end_at as is_past_due,
         exists (
             select 1
             from waiting_periods
-            where waiting_periods.dossier_code = lifecycle.dossier_code
+            where waiting_periods.dossier_code = accepted.dossier_code
                 and waiting_periods.waiting_from < months.month_end_at
                 and (waiting_periods.waiting_until is null or waiting_periods.waiting_until >= months.month_end_at)
         ) as is_waiting
     from months
-    inner join lifecycle
-        on lifecycle.accepted_at < months.month_end_at
-        and (lifecycle.closed_at is null or lifecycle.closed_at >= months.month_end_at)
+    inner join accepted
+        on accepted.accepted_at < months.month_end_at
+        and (accepted.closed_at is null or accepted.closed_at >= months.month_end_at)
 
 ),
 
@@ -111,24 +113,7 @@ events as (
 
 scoped as (
 
-    {%- for scope, scope_code, condition in [
-        ('province', "'province'", 'true'),
-        ('level', 'agency_level', 'agency_level is not null'),
-        ('agency', 'agency_code', 'true'),
-    ] %}
-    {% if not loop.first %}union all{% endif %}
-    select
-        month,
-        '{{ scope }}'::text as scope,
-        {{ scope_code }}::text as scope_code,
-        has_due_date,
-        timeliness,
-        is_open,
-        is_overdue,
-        is_waiting
-    from events
-    where {{ condition }}
-    {%- endfor %}
+    {{ dossier_kpi_scopes('events', ['month', 'has_due_date', 'timeliness', 'is_open', 'is_overdue', 'is_waiting']) }}
 
 ),
 
@@ -154,11 +139,9 @@ counted as (
 
 scopes as (
 
-    select distinct 'province'::text as scope, 'province'::text as scope_code from lifecycle
-    union
-    select distinct 'level'::text, agency_level from lifecycle where agency_level is not null
-    union
-    select distinct 'agency'::text, agency_code from lifecycle
+    -- every scope with an accepted dossier
+    select distinct scope, scope_code
+    from ({{ dossier_kpi_scopes('accepted') }}) as accepted_scopes
 
 ),
 
