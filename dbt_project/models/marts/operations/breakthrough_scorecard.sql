@@ -98,10 +98,20 @@ stations_5g as (
 
 ),
 
+operators as (
+
+    select * from {{ ref('operators') }}
+
+),
+
 share_2g as (
 
-    select * from {{ ref('kpi_2g_monthly') }}
-    where operator = 'all'
+    -- the share of every operator together (the `all` row)
+    select kpi_2g_monthly.*
+    from {{ ref('kpi_2g_monthly') }} as kpi_2g_monthly
+    inner join operators
+        on kpi_2g_monthly.operator = operators.operator
+    where operators.is_all_operators
 
 ),
 
@@ -121,8 +131,10 @@ actuals as (
 
     union all
 
-    select month, 'b2_5g_on_air_' || operator, stations_5g_on_air::numeric
+    select stations_5g.month, operators.stations_5g_indicator_code, stations_5g.stations_5g_on_air::numeric
     from stations_5g
+    inner join operators
+        on stations_5g.operator = operators.operator
 
     union all
 

@@ -4,16 +4,17 @@
     stations_2g_on_air = distinct station codes with a usable 2G row `Đang phát sóng`;
     subscribers_2g_only / subscribers_total = sums over the usable `ThueBao` rows;
     share_2g_only = subscribers_2g_only / subscribers_total (unrounded, null when the total is 0).
-    The `all` row sums both operators and needs both workbooks (else null, report_received false).
+    The `all` row sums every operator and needs every workbook (else null, report_received false).
 
-    Rows: every month with a workbook of either operator (there is no 2G target), for each of
-    viettel, vnpt and all; an operator without a workbook that month has nulls.
+    Rows: the month x operator grid (int_operator_month_grid) for the months with a workbook of
+    either operator (there is no 2G target); an operator without a workbook that month has nulls.
 -#}
 with
 
-reports as (
+grid as (
 
-    select * from {{ ref('int_operator_reports_current') }}
+    select * from {{ ref('int_operator_month_grid') }}
+    where has_workbook
 
 ),
 
@@ -26,18 +27,6 @@ stations as (
 subscribers as (
 
     select * from {{ ref('int_operator_subscribers_current') }}
-
-),
-
-months as (
-
-    select distinct report_month as month from reports
-
-),
-
-operators as (
-
-    select operator from (values ('viettel'), ('vnpt')) as known (operator)
 
 ),
 
@@ -63,53 +52,27 @@ subscribed as (
 
 ),
 
-per_operator as (
+counted as (
 
+    -- each operator row sums its members (itself; for all, every operator)
     select
-        months.month,
-        operators.operator,
-        reports.file_sha256 is not null as report_received,
-        case when reports.file_sha256 is not null then coalesce(on_air.stations_2g_on_air, 0) end
+        grid.month,
+        grid.operator,
+        grid.report_received,
+        case when grid.report_received then coalesce(sum(on_air.stations_2g_on_air), 0) end
             as stations_2g_on_air,
-        case when reports.file_sha256 is not null then coalesce(subscribed.subscribers_2g_only, 0) end
+        case when grid.report_received then coalesce(sum(subscribed.subscribers_2g_only), 0) end
             as subscribers_2g_only,
-        case when reports.file_sha256 is not null then coalesce(subscribed.subscribers_total, 0) end
+        case when grid.report_received then coalesce(sum(subscribed.subscribers_total), 0) end
             as subscribers_total
-    from months
-    cross join operators
-    left join reports
-        on months.month = reports.report_month
-        and operators.operator = reports.operator
+    from grid
     left join on_air
-        on months.month = on_air.month
-        and operators.operator = on_air.operator
+        on grid.month = on_air.month
+        and grid.member_operator = on_air.operator
     left join subscribed
-        on months.month = subscribed.month
-        and operators.operator = subscribed.operator
-
-),
-
-all_operators as (
-
-    select
-        month,
-        'all'::text as operator,
-        bool_and(report_received) as report_received,
-        case when bool_and(report_received) then sum(stations_2g_on_air) end as stations_2g_on_air,
-        case when bool_and(report_received) then sum(subscribers_2g_only) end as subscribers_2g_only,
-        case when bool_and(report_received) then sum(subscribers_total) end as subscribers_total
-    from per_operator
-    group by month
-
-),
-
-unioned as (
-
-    select month, operator, report_received, stations_2g_on_air, subscribers_2g_only, subscribers_total
-    from per_operator
-    union all
-    select month, operator, report_received, stations_2g_on_air, subscribers_2g_only, subscribers_total
-    from all_operators
+        on grid.month = subscribed.month
+        and grid.member_operator = subscribed.operator
+    group by grid.month, grid.operator, grid.report_received
 
 ),
 
@@ -124,7 +87,7 @@ final as (
         -- unrounded; trim_scale only drops the trailing zeros of numeric division
         trim_scale(subscribers_2g_only::numeric / nullif(subscribers_total, 0)) as share_2g_only,
         report_received
-    from unioned
+    from counted
 
 )
 

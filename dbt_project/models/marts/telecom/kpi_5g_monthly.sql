@@ -6,23 +6,29 @@
     `Đang phát sóng` in that month's latest workbook of the operator; `all` = viettel + vnpt
     (station codes are unique per operator).
 
-    Rows: every month that has a workbook of either operator or a b2_5g target, for each of
-    viettel, vnpt and all. A month without the operator's workbook has report_received false and
-    stations_5g_on_air null (unknown, not zero); the `all` row needs both workbooks, otherwise it
-    is null too and report_received is false. meets_target = stations_5g_on_air >= target, null
-    when either is null.
+    Rows: the month x operator grid (int_operator_month_grid): every month that has a workbook of
+    either operator or a b2_5g target, for each operator of the seed operators. A month without
+    the operator's workbook has report_received false and stations_5g_on_air null (unknown, not
+    zero); the `all` row needs every workbook, otherwise it is null too and report_received is
+    false. meets_target = stations_5g_on_air >= target, null when either is null.
 -#}
 with
 
-reports as (
+grid as (
 
-    select * from {{ ref('int_operator_reports_current') }}
+    select * from {{ ref('int_operator_month_grid') }}
 
 ),
 
 stations as (
 
     select * from {{ ref('int_operator_stations_current') }}
+
+),
+
+operators as (
+
+    select * from {{ ref('operators') }}
 
 ),
 
@@ -35,31 +41,14 @@ targets as (
 plan as (
 
     select
-        month,
-        case indicator_code
-            when 'b2_5g_on_air_viettel' then 'viettel'
-            when 'b2_5g_on_air_vnpt' then 'vnpt'
-            when 'b2_5g_on_air_all' then 'all'
-        end as operator,
-        target
+        targets.month,
+        operators.operator,
+        targets.target
     from targets
-    where indicator_code in ('b2_5g_on_air_all', 'b2_5g_on_air_viettel', 'b2_5g_on_air_vnpt')
-        and scope = 'province'
-        and scope_code = 'province'
-
-),
-
-months as (
-
-    select report_month as month from reports
-    union
-    select month from plan
-
-),
-
-operators as (
-
-    select operator from (values ('viettel'), ('vnpt')) as known (operator)
+    inner join operators
+        on targets.indicator_code = operators.stations_5g_indicator_code
+    where targets.scope = 'province'
+        and targets.scope_code = 'province'
 
 ),
 
@@ -76,69 +65,43 @@ on_air as (
 
 ),
 
-per_operator as (
+counted as (
 
+    -- each operator row sums its members (itself; for all, every operator)
     select
-        months.month,
-        operators.operator,
-        reports.file_sha256 is not null as report_received,
-        case when reports.file_sha256 is not null then coalesce(on_air.stations_5g_on_air, 0) end
+        grid.month,
+        grid.operator,
+        grid.report_received,
+        case when grid.report_received then coalesce(sum(on_air.stations_5g_on_air), 0) end
             as stations_5g_on_air,
-        reports.on_time as report_on_time,
-        coalesce(reports.versions_received, 0) as report_versions
-    from months
-    cross join operators
-    left join reports
-        on months.month = reports.report_month
-        and operators.operator = reports.operator
+        grid.report_on_time,
+        grid.report_versions
+    from grid
     left join on_air
-        on months.month = on_air.month
-        and operators.operator = on_air.operator
-
-),
-
-all_operators as (
-
-    select
-        month,
-        'all'::text as operator,
-        bool_and(report_received) as report_received,
-        case when bool_and(report_received) then sum(stations_5g_on_air) end as stations_5g_on_air,
-        case when bool_and(report_received) then bool_and(report_on_time) end as report_on_time,
-        sum(report_versions) as report_versions
-    from per_operator
-    group by month
-
-),
-
-unioned as (
-
-    select month, operator, report_received, stations_5g_on_air, report_on_time, report_versions
-    from per_operator
-    union all
-    select month, operator, report_received, stations_5g_on_air, report_on_time, report_versions
-    from all_operators
+        on grid.month = on_air.month
+        and grid.member_operator = on_air.operator
+    group by grid.month, grid.operator, grid.report_received, grid.report_on_time, grid.report_versions
 
 ),
 
 final as (
 
     select
-        unioned.month,
-        unioned.operator,
-        unioned.stations_5g_on_air::bigint as stations_5g_on_air,
-        unioned.report_received,
+        counted.month,
+        counted.operator,
+        counted.stations_5g_on_air::bigint as stations_5g_on_air,
+        counted.report_received,
         plan.target,
         case
-            when unioned.stations_5g_on_air is null or plan.target is null then null
-            else unioned.stations_5g_on_air >= plan.target
+            when counted.stations_5g_on_air is null or plan.target is null then null
+            else counted.stations_5g_on_air >= plan.target
         end as meets_target,
-        unioned.report_on_time,
-        unioned.report_versions::bigint as report_versions
-    from unioned
+        counted.report_on_time,
+        counted.report_versions::bigint as report_versions
+    from counted
     left join plan
-        on unioned.month = plan.month
-        and unioned.operator = plan.operator
+        on counted.month = plan.month
+        and counted.operator = plan.operator
 
 )
 
