@@ -3,7 +3,13 @@
 - every mart enforces its contract, and every mart column has a data type and a description;
 - every model is described; every mart has a key test (unique, or unique over a column combination);
 - only staging models read sources, and staging models read nothing else;
-- every raw source table declares freshness.
+- every raw source table declares freshness;
+- the models read in one direction, staging -> intermediate -> marts: no intermediate model reads a
+  mart, and a mart reads another mart only when that one is a dimension (dim_*) or when the mart
+  lines up the other domains' marts (operations: the scorecard);
+- every model lives in a folder of its layer (staging: one per source system; intermediate and
+  marts: one per domain) with exactly one models YAML, describing that folder's models, and at
+  most one unit-test YAML, holding the unit tests of that folder's models.
 """
 
 from __future__ import annotations
@@ -77,3 +83,71 @@ def test_every_raw_source_declares_freshness(manifest):
     assert raw
     stale = [s["name"] for s in raw if not (s.get("freshness") or {}).get("error_after", {}).get("count")]
     assert stale == []
+
+
+LAYERS = ("staging", "intermediate", "marts")
+DOMAINS = {"dossiers", "telecom", "portal", "operations"}
+
+
+def _place(node) -> tuple[str, str]:
+    """(layer, folder) of a model: models/<layer>/<folder>/<name>.sql."""
+    parts = node["original_file_path"].split("/")
+    assert len(parts) == 4 and parts[0] == "models" and parts[1] in LAYERS, node["original_file_path"]
+    return parts[1], parts[2]
+
+
+def test_models_read_in_one_direction(manifest):
+    nodes = manifest["nodes"]
+    problems = []
+    for node in _models(manifest):
+        layer, folder = _place(node)
+        for dep in node["depends_on"]["nodes"]:
+            if dep.startswith("source.") and layer != "staging":
+                problems.append(f"{node['name']} ({layer}) calls source(): {dep}")
+            if not dep.startswith("model."):
+                continue
+            upstream = nodes[dep]
+            up_layer, _ = _place(upstream)
+            if LAYERS.index(up_layer) > LAYERS.index(layer):
+                problems.append(f"{node['name']} ({layer}) reads {upstream['name']} ({up_layer})")
+            elif layer == up_layer == "marts" and not upstream["name"].startswith("dim_") and folder != "operations":
+                problems.append(f"mart {node['name']} reads mart {upstream['name']}, which is not a dimension")
+    assert problems == []
+
+
+def test_every_model_lives_in_a_domain_folder_with_one_models_yaml(manifest):
+    models_dir = config.DBT_PROJECT_DIR / "models"
+    problems = []
+    folders = {}
+    for node in _models(manifest):
+        layer, folder = _place(node)
+        if layer != "staging" and folder not in DOMAINS:
+            problems.append(f"{node['name']}: {layer}/{folder} is not a domain folder {sorted(DOMAINS)}")
+        folders.setdefault((layer, folder), []).append(node)
+    for (layer, folder), nodes in sorted(folders.items()):
+        prefix = "int_" if layer == "intermediate" else ""
+        models_yaml = f"_{prefix}{folder}__models.yml"
+        allowed = {models_yaml, f"_{prefix}{folder}__unit_tests.yml"}
+        if layer == "staging":
+            allowed.add(f"_{folder}__sources.yml")
+        yamls = {p.name for p in (models_dir / layer / folder).iterdir() if p.suffix in (".yml", ".yaml")}
+        if models_yaml not in yamls or yamls - allowed:
+            problems.append(f"{layer}/{folder}: YAML files {sorted(yamls)}, expected {models_yaml} (+ unit tests, sources)")
+        for node in nodes:
+            expected = f"ioc_warehouse://models/{layer}/{folder}/{models_yaml}"
+            if node.get("patch_path") != expected:
+                problems.append(f"{node['name']} is described in {node.get('patch_path')}, not {expected}")
+            if layer == "staging":
+                for dep in node["depends_on"]["nodes"]:
+                    source_path = manifest["sources"][dep]["original_file_path"] if dep.startswith("source.") else None
+                    if source_path and source_path != f"models/staging/{folder}/_{folder}__sources.yml":
+                        problems.append(f"{node['name']} reads {dep}, declared outside its folder ({source_path})")
+    nodes = manifest["nodes"]
+    for test in manifest["unit_tests"].values():
+        model = nodes[f"model.ioc_warehouse.{test['model']}"]
+        layer, folder = _place(model)
+        prefix = "int_" if layer == "intermediate" else ""
+        expected = f"models/{layer}/{folder}/_{prefix}{folder}__unit_tests.yml"
+        if test["original_file_path"] != expected:
+            problems.append(f"unit test {test['name']} is in {test['original_file_path']}, not {expected}")
+    assert problems == []

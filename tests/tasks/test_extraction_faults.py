@@ -176,10 +176,11 @@ def test_unknown_agency_and_procedure_codes_are_kept_and_reach_the_marts(fresh, 
     assert build.returncode == 0, f"dbt build failed:\n{build.stdout[-8000:]}\n{build.stderr[-2000:]}"
     assert "ERROR=0" in build.stdout
     (tmp_path / "dbt_build.out").write_text(build.stdout)
-    # The relationships test of fct_dossier.agency_version_key -> dim_agency passes (it is not even a
+    # The relationships test of the dossier's agency_version_key (fct_dossier's, made in
+    # int_dossiers_classified) -> the agency versions (dim_agency's) passes (it is not even a
     # warning): the unknown agency has no version key (null), and relationships tests skip nulls.
     relationships = [line for line in build.stdout.splitlines()
-                     if "relationships_fct_dossier_agency_version_key" in line and " START " not in line]
+                     if "relationships_int_dossiers_classified_agency_version_key" in line and " START " not in line]
     assert relationships and all("PASS" in line for line in relationships), relationships
 
     rows = conn.execute(

@@ -1,0 +1,198 @@
+{#-
+    A table with a unique index on dossier_code: fct_dossier, both dossier KPI marts, the
+    watchlist and int_dossier_waiting_periods read it, so the agency-version match below runs once
+    per build, not once per reader.
+-#}
+{{ config(materialized='table', indexes=[{'columns': ['dossier_code'], 'unique': True}]) }}
+
+{#-
+    Every dossier in its current state, classified once. The source's codes are decoded here and
+    nowhere else (marts.md "Definitions used everywhere"); downstream models read the flags.
+
+    TrangThaiHoSo (status_code): 1 submitted, 2 accepted, 3 refused at intake, 4 in process,
+    5 supplement requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 processing finished,
+    10 result returned.
+      accepted   NgayTiepNhan set and status not 1 or 3
+      finished   9 or 10; withdrawn_or_stopped 7 or 8; closed = either (no longer open)
+      open now   accepted and not closed; waiting now = open now with status 5 or 6
+    KenhThucHien (channel_code) 1 or null = counter, 2 = online, 3 = public post; online remote =
+    online and NoiNopHoSo (submit_place_code) 1 or null. DuocThanhToanTrucTuyen 1 or 2 = paid online.
+
+    Timeliness inputs:
+      timeliness   early / on_time / late of a finished dossier with a finish time and a due date
+                   (Vietnam days: early = finished on a day before the due day; late = after the
+                   due instant), else null
+      due_day      the Vietnam day of the effective due date (D in marts.md)
+      closed_at    when a closed dossier stopped being open: NgayKetThucXuLy; when that is missing,
+                   NgayCapNhat (the latest the state can have been reached); else the acceptance.
+                   The warehouse keeps only the current state, so "open on day A" is replayed as
+                   accepted by A and closed_at null or after A.
+
+    Agency version: the one in force on the acceptance day in Vietnam (the submission day when not
+    accepted); when none covers that day, the nearest version, flagged 'nearest'.
+-#}
+with
+
+dossiers as (
+
+    select * from {{ ref('int_dossiers_current') }}
+
+),
+
+agency_versions as (
+
+    select * from {{ ref('int_agency_versions') }}
+
+),
+
+decoded as (
+
+    select
+        *,
+        accepted_at is not null and coalesce(status_code not in (1, 3), true) as is_accepted,
+        coalesce(status_code in (9, 10), false) as is_finished,
+        coalesce(status_code in (7, 8), false) as is_withdrawn_or_stopped,
+        coalesce(status_code in (5, 6), false) as has_waiting_status,
+        case
+            when channel_code is null or channel_code = 1 then 'counter'
+            when channel_code = 2 then 'online'
+            when channel_code = 3 then 'post'
+        end as channel,
+        coalesce(channel_code = 2, false) as is_online,
+        coalesce(channel_code = 2 and coalesce(submit_place_code, 1) = 1, false) as is_online_remote,
+        coalesce(paid_online_code in (1, 2), false) as paid_online
+    from dossiers
+
+),
+
+classified as (
+
+    select
+        *,
+        is_finished or is_withdrawn_or_stopped as is_closed,
+        is_accepted and not (is_finished or is_withdrawn_or_stopped) as is_open_now,
+        is_accepted and not (is_finished or is_withdrawn_or_stopped) and has_waiting_status as is_waiting_now,
+        case
+            when not is_finished or finished_at is null or due_at is null then null
+            when {{ vn_day('finished_at') }} < {{ vn_day('due_at') }} then 'early'
+            when finished_at > due_at then 'late'
+            else 'on_time'
+        end as timeliness,
+        -- the day whose agency version applies: acceptance, else submission
+        {{ vn_day('case when is_accepted then accepted_at else coalesce(submitted_at, accepted_at) end') }}
+            as agency_reference_day
+    from decoded
+
+),
+
+agency_candidates as (
+
+    select
+        classified.dossier_code,
+        agency_versions.agency_version_key,
+        agency_versions.level,
+        agency_versions.valid_from,
+        -- days between the reference day and the version's validity (0 = in force that day)
+        case
+            when classified.agency_reference_day < agency_versions.valid_from
+                then agency_versions.valid_from - classified.agency_reference_day
+            when agency_versions.in_force_until is not null
+                and classified.agency_reference_day >= agency_versions.in_force_until
+                then classified.agency_reference_day - agency_versions.in_force_until + 1
+            else 0
+        end as days_off
+    from classified
+    inner join agency_versions
+        on classified.agency_code = agency_versions.agency_code
+    where classified.agency_reference_day is not null
+
+),
+
+agency_matched as (
+
+    -- the version in force on the reference day; when none is (the day lies outside every
+    -- version of the agency), the nearest version, flagged 'nearest'
+    select distinct on (dossier_code)
+        dossier_code,
+        agency_version_key,
+        level as agency_level,
+        case when days_off = 0 then 'in_force' else 'nearest' end as agency_version_match
+    from agency_candidates
+    order by dossier_code, days_off, valid_from desc
+
+),
+
+final as (
+
+    select
+        -- ids
+        classified.dossier_code,
+        classified.record_hash,
+        classified.procedure_code,
+        classified.agency_code,
+        classified.applicant_key,
+
+        -- codes as sent
+        classified.channel_code,
+        classified.submit_place_code,
+        classified.applicant_type,
+        classified.status_code,
+        classified.paid_online_code,
+
+        -- classification
+        classified.is_accepted,
+        classified.is_finished,
+        classified.is_withdrawn_or_stopped,
+        classified.is_closed,
+        classified.is_open_now,
+        classified.is_waiting_now,
+        classified.channel,
+        classified.is_online,
+        classified.is_online_remote,
+        classified.paid_online,
+        classified.timeliness,
+
+        -- agency version
+        agency_matched.agency_version_key,
+        agency_matched.agency_level,
+        agency_matched.agency_version_match,
+
+        -- timestamps and the clock
+        classified.submitted_at,
+        classified.accepted_at,
+        classified.due_at_original,
+        classified.due_at,
+        {{ vn_day('classified.due_at') }} as due_day,
+        classified.due_at is not null as has_due_date,
+        classified.finished_at,
+        classified.returned_at,
+        classified.updated_at,
+        case
+            when classified.is_closed
+                then coalesce(classified.finished_at, classified.updated_at, classified.accepted_at)
+        end as closed_at,
+        case
+            when not classified.is_closed then null
+            when classified.finished_at is not null then 'finished_at'
+            when classified.updated_at is not null then 'updated_at'
+            else 'accepted_at'
+        end as closed_at_source,
+
+        -- nested lists, summarised
+        classified.supplement_count,
+        classified.has_fee,
+        classified.has_e_result,
+
+        -- load metadata
+        classified.versions_received,
+        classified.source_updated_at,
+        classified.received_at,
+        classified.batch_id
+
+    from classified
+    left join agency_matched
+        on classified.dossier_code = agency_matched.dossier_code
+
+)
+
+select * from final

@@ -1,0 +1,185 @@
+{#-
+    The leaders' scorecard of the three 2024 breakthroughs: month × indicator, the measured value
+    next to the plan. Each actual comes from the mart that defines it (one place per formula); this
+    model only lines them up and compares.
+
+    b1_sources_integrated: in the as-of day's month, the share of monitored sources that are fresh
+    (source_status.is_fresh) and whose data-quality status is not `fail`. Freshness is a "now"
+    notion that is not kept over time, so for earlier months it is rebuilt from the load history:
+    a source counts when a successful load covers the month (a batch whose interval overlaps it, or
+    an interval-free catalog snapshot) and its latest data-quality status is not `fail`.
+    status: khong_co_chi_tieu without a target; dat when actual >= target; chua_dat otherwise,
+    including a month whose actual is missing (no data is not meeting the plan).
+-#}
+with
+
+indicators as (
+
+    select * from {{ ref('scorecard_indicators') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('targets') }}
+    where scope = 'province' and scope_code = 'province'
+
+),
+
+sources as (
+
+    select * from {{ ref('source_status') }}
+
+),
+
+online as (
+
+    select * from {{ ref('kpi_online_rate_monthly') }}
+    where scope = 'province'
+
+),
+
+timeliness as (
+
+    select * from {{ ref('kpi_timeliness_monthly') }}
+    where scope = 'province'
+
+),
+
+batches as (
+
+    select * from {{ ref('stg_pipeline__load_batches') }}
+    where status = 'success'
+
+),
+
+as_of_month as (
+
+    select {{ month_start(as_of_date()) }} as month
+
+),
+
+b1_months as (
+
+    select month from targets where indicator_code = 'b1_sources_integrated'
+    union
+    select month from as_of_month
+
+),
+
+sources_by_month as (
+
+    select
+        b1_months.month,
+        sources.source,
+        case
+            when b1_months.month = as_of_month.month then sources.is_fresh
+            else exists (
+                select 1
+                from batches
+                where batches.source = sources.source
+                    and (batches.interval_start is null
+                        or batches.interval_start < {{ vn_day_start(month_start('b1_months.month', 1)) }})
+                    and (batches.interval_end is null
+                        or batches.interval_end > {{ vn_day_start('b1_months.month') }})
+            )
+        end as is_integrated,
+        coalesce(sources.dq_status, 'pass') <> 'fail' as is_trusted
+    from b1_months
+    cross join as_of_month
+    cross join sources
+    where b1_months.month <= as_of_month.month
+
+),
+
+stations_5g as (
+
+    select * from {{ ref('kpi_5g_monthly') }}
+
+),
+
+operators as (
+
+    select * from {{ ref('operators') }}
+
+),
+
+share_2g as (
+
+    -- the share of every operator together (the `all` row)
+    select kpi_2g_monthly.*
+    from {{ ref('kpi_2g_monthly') }} as kpi_2g_monthly
+    inner join operators
+        on kpi_2g_monthly.operator = operators.operator
+    where operators.is_all_operators
+
+),
+
+actuals as (
+
+    select
+        month,
+        'b1_sources_integrated'::text as indicator_code,
+        trim_scale(avg(case when is_integrated and is_trusted then 1 else 0 end)) as actual
+    from sources_by_month
+    group by month
+
+    union all
+
+    select month, 'b1_overdue_dossiers', overdue_at_month_end::numeric
+    from timeliness
+
+    union all
+
+    select stations_5g.month, operators.stations_5g_indicator_code, stations_5g.stations_5g_on_air::numeric
+    from stations_5g
+    inner join operators
+        on stations_5g.operator = operators.operator
+
+    union all
+
+    select month, 'b2_2g_only_share', share_2g_only::numeric
+    from share_2g
+
+    union all
+
+    select month, 'b3_online_remote_rate', online_remote_rate::numeric
+    from online
+
+),
+
+months as (
+
+    select month, indicator_code from actuals
+    union
+    select month, indicator_code from targets
+
+),
+
+final as (
+
+    select
+        months.month,
+        indicators.breakthrough,
+        months.indicator_code,
+        indicators.indicator_name,
+        indicators.unit,
+        actuals.actual,
+        targets.target,
+        case
+            when targets.target is null then 'khong_co_chi_tieu'
+            when actuals.actual >= targets.target then 'dat'
+            else 'chua_dat'
+        end as status
+    from months
+    inner join indicators on indicators.indicator_code = months.indicator_code
+    left join actuals
+        on actuals.month = months.month
+        and actuals.indicator_code = months.indicator_code
+    left join targets
+        on targets.month = months.month
+        and targets.indicator_code = months.indicator_code
+
+)
+
+select * from final

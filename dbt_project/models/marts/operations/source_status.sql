@@ -1,0 +1,117 @@
+-- Breakthrough 1 (centralised data): is every source flowing into the IOC, and can its data be trusted?
+with
+
+monitored as (
+
+    select * from {{ ref('monitored_sources') }}
+
+),
+
+batches as (
+
+    select * from {{ ref('stg_pipeline__load_batches') }}
+
+),
+
+validation_runs as (
+
+    select * from {{ ref('stg_pipeline__validation_runs') }}
+
+),
+
+operator_reports as (
+
+    select * from {{ ref('int_operator_reports_current') }}
+
+),
+
+last_attempt as (
+
+    select distinct on (source)
+        source,
+        started_at as last_attempt_at,
+        status as last_status
+    from batches
+    order by source, started_at desc, batch_id desc
+
+),
+
+-- A source's last success is its latest run (run_label) with a successful batch; a run that loads
+-- several entities of one source (departments, procedures, ...) counts as one success.
+successful_runs as (
+
+    select
+        source,
+        coalesce(run_label, 'batch-' || batch_id::text) as run_key,
+        max(finished_at) as finished_at,
+        sum(rows_loaded) as rows_loaded,
+        sum(rows_quarantined) as rows_quarantined
+    from batches
+    where status = 'success'
+    group by 1, 2
+
+),
+
+last_success as (
+
+    select distinct on (source)
+        source,
+        finished_at as last_success_at,
+        rows_loaded as rows_loaded_last_success,
+        rows_quarantined as rows_quarantined_last_success
+    from successful_runs
+    order by source, finished_at desc
+
+),
+
+latest_dq as (
+
+    select distinct on (table_checked)
+        table_checked,
+        dq_status
+    from validation_runs
+    order by table_checked, run_at desc, validation_run_id desc
+
+),
+
+-- "Last month" is the month before the as-of day's month: its workbook was due before the 10th.
+last_month_reports as (
+
+    select
+        'operator_' || operator as source,
+        on_time as latest_report_on_time
+    from operator_reports
+    where report_month = {{ month_start(as_of_date(), -1) }}
+
+),
+
+final as (
+
+    select
+        monitored.source,
+        monitored.expected_cadence,
+        last_attempt.last_attempt_at,
+        last_success.last_success_at,
+        last_attempt.last_status,
+        last_success.rows_loaded_last_success::bigint as rows_loaded_last_success,
+        last_success.rows_quarantined_last_success::bigint as rows_quarantined_last_success,
+        coalesce(
+            last_success.last_success_at
+                >= {{ vn_day_start(as_of_date()) }} - make_interval(hours => monitored.freshness_hours),
+            false
+        ) as is_fresh,
+        latest_dq.dq_status,
+        case
+            when monitored.source like 'operator\_%'
+                then coalesce(last_month_reports.latest_report_on_time, false)
+        end as latest_report_on_time,
+        monitored.freshness_hours
+    from monitored
+    left join last_attempt on last_attempt.source = monitored.source
+    left join last_success on last_success.source = monitored.source
+    left join latest_dq on latest_dq.table_checked = monitored.dq_table
+    left join last_month_reports on last_month_reports.source = monitored.source
+
+)
+
+select * from final
