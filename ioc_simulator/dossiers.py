@@ -21,7 +21,7 @@ Why it is built this way:
   the online-remote share of accepted dossiers follows a province trend (44 % in January 2024,
   about 58 % in July, 70 % in December, 80 % by December 2025) shifted per level and per agency;
   some online dossiers are keyed by staff (`NoiNopHoSo` 2); post; appointment dates on the
-  public-sector working calendar (`ioc_pipeline.workcalendar`); supplements that move the appointment;
+  public-sector working calendar (`calendar.py`, written by hand, independent of the warehouse); supplements that move the appointment;
   payment waits; a late share that differs per agency (`world.late_propensity`); withdrawals, stops,
   refusals; online payments, digitised documents, electronic results; dossiers still open. Channels are
   drawn by per-day error diffusion (`_Quota`) rather than coin flips, so the planned monthly shares show
@@ -46,6 +46,7 @@ from functools import lru_cache
 from random import Random
 
 from . import calendar as cal
+from .truth import parse_served_time as read_served_time  # the simulator's one reader of served dates
 from .world import (
     AGENCIES,
     PROCEDURE_DETAILS,
@@ -318,6 +319,29 @@ def iter_dossiers(
         for story in day_stories(seed, day, scale):
             if story.submitted <= as_of:
                 yield story.project(as_of)[1]
+        day += timedelta(days=1)
+
+
+def dossier_versions(
+    seed: int = 2024,
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
+    as_of: datetime | None = None,
+    scale: float = DEFAULT_SCALE,
+) -> Iterator[dict]:
+    """Every version each dossier has been served in up to `as_of`: its record at submission and after
+    each change (one per distinct event moment), i.e. the complete history the ground truth reads
+    states in force at past instants from (`truth.DossierTruth`). Streamed one day at a time."""
+    as_of = to_local_naive(as_of) if as_of is not None else datetime.combine(end, time())
+    day = start
+    while day < end and day <= as_of.date():
+        for story in day_stories(seed, day, scale):
+            if story.submitted > as_of:
+                continue
+            legacy = uses_legacy_date_format(story.code)
+            moments = sorted({story.submitted} | {m for m, _ in story.events if m <= as_of})
+            for moment in moments:
+                yield _project(story.base, story.events, moment, legacy)
         day += timedelta(days=1)
 
 
@@ -623,20 +647,6 @@ def _project(base: dict, events: list[tuple[datetime, dict]], as_of: datetime, l
     for key in ("DanhSachLePhi", "TaiLieuNop", "DanhSachGiayToKetQua"):
         record[key] = [dict(item) for item in record[key]]
     return record
-
-
-def read_served_time(value) -> datetime | None:
-    """The simulator's own reading of a served date (either source format) as naive local time;
-    None if absent or unreadable. Kept apart from the pipeline's parser on purpose: the simulator
-    is the oracle the pipeline is checked against."""
-    if not isinstance(value, str):
-        return None
-    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    return None
 
 
 def to_local_naive(moment: datetime | date) -> datetime:

@@ -45,9 +45,11 @@ def parse(value: str) -> datetime:
 
 
 def effective_due(record: dict) -> datetime | None:
-    news = [parse(s["NgayHenTraMoi"]) for s in record["DanhSachHoSoBoSung"] if s["NgayHenTraMoi"]]
+    """marts.md: the NgayHenTraMoi of the latest supplement request that has one, else NgayHenTra."""
+    news = [(parse(s["NgayBoSung"]), parse(s["NgayHenTraMoi"])) for s in record["DanhSachHoSoBoSung"]
+            if s["NgayHenTraMoi"]]
     if news:
-        return max(news)
+        return max(news)[1]
     return parse(record["NgayHenTra"]) if record["NgayHenTra"] else None
 
 
