@@ -46,6 +46,7 @@ from functools import lru_cache
 from random import Random
 
 from . import calendar as cal
+from . import edge_cases
 from .truth import parse_served_time as read_served_time  # the simulator's one reader of served dates
 from .world import (
     AGENCIES,
@@ -296,13 +297,26 @@ def day_stories(seed: int, day: date, scale: float = DEFAULT_SCALE) -> list[Stor
     submissions.sort(key=lambda s: (s[0], s[1]))
     stories, seq, previous = [], 0, None
     applicants = _Applicants(seed, scale)
+    edge = edge_cases.applies_to(seed, scale)
     for code, submitted, channel, agency in submissions:
         seq = seq + 1 if code == previous else 1
         previous = code
         dossier_code = f"{code}-{day:%y%m%d}-{seq:04d}"
         base, events = _story(rng, applicants, dossier_code, agency, day, iso, submitted, channel)
+        if edge and dossier_code in edge_cases.EDGE_CASES:
+            events = edge_cases.EDGE_CASES[dossier_code].rewrite(events, _results(base, agency, events))
         stories.append(Story(dossier_code, code, submitted, base, events))
     return stories
+
+
+def _results(base: dict, agency: dict, events: list[tuple[datetime, dict]]) -> list[dict]:
+    """The result documents of a dossier: those of its generated finish, else an electronic one."""
+    for _, changes in events:
+        if changes.get("DanhSachGiayToKetQua"):
+            return [dict(r) for r in changes["DanhSachGiayToKetQua"]]
+    link = RESULT_LINK_HCMC if is_reformed(agency) else RESULT_LINK
+    return [{"TenGiayTo": PROCEDURE_DETAILS[base["MaTTHC"]]["result"],
+             "DuongDanTepTinKetQua": link.format(code=base["MaHoSo"], n=1)}]
 
 
 def iter_dossiers(

@@ -381,11 +381,15 @@ class DossierTruth:
 
     # --- kpi_timeliness_monthly
 
-    def month_end_states(self, month: date) -> list[DossierState]:
-        """The states in force at the end of `month` of the dossiers open then."""
-        moment = month_end(month)
-        states = (self.state_before(code, moment) for code in sorted(self.history))
-        return [s for s in states if s is not None and s.is_open]
+    def at_month_end(self, code: str, month: date) -> tuple[DossierState, str] | None:
+        """(state in force at the end of `month`, "waiting" / "overdue" / "in_time") of a dossier open
+        then with a due date; None when it was not open then or had no due date."""
+        state = self.state_before(code, month_end(month))
+        if state is None or not state.is_open or state.due_at is None:
+            return None
+        if state.is_waiting(self.rules):
+            return state, "waiting"
+        return state, "overdue" if state.due_day < next_month(month) else "in_time"
 
     def timeliness_monthly(self, month_ends: Iterable[date] = ()) -> dict[tuple[date, str, str], dict]:
         """(month, scope, scope_code) -> finished / early / on_time / late for every month with a
@@ -401,15 +405,15 @@ class DossierTruth:
         opened: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         asked = sorted(set(month_ends))
         for month in asked:
-            first_of_next = next_month(month)
-            for state in self.month_end_states(month):
-                if state.due_at is None:
+            for code in sorted(self.history):
+                found = self.at_month_end(code, month)
+                if found is None:
                     continue
-                overdue = not state.is_waiting(self.rules) and state.due_day < first_of_next
+                state, kind = found
                 for scope in self.scopes(state):
                     o = opened[(month, *scope)]
                     o[0] += 1
-                    o[1] += overdue
+                    o[1] += kind == "overdue"
         keys = set(finished) | set(opened) | {(m, "province", "province") for m in asked}
         rows = {}
         for key in sorted(keys):
