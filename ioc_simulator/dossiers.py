@@ -47,7 +47,7 @@ from random import Random
 
 from . import calendar as cal
 from . import edge_cases
-from .truth import parse_served_time as read_served_time  # the simulator's one reader of served dates
+from .truth import parse_served_time as read_served_time  # noqa: F401  (the simulator's one reader of served dates)
 from .world import (
     AGENCIES,
     PROCEDURE_DETAILS,
