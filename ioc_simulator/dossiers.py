@@ -41,12 +41,13 @@ import bisect
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from random import Random
 
 from . import calendar as cal
 from . import edge_cases
+from .truth import local_naive
 from .truth import parse_served_time as read_served_time  # noqa: F401  (the simulator's one reader of served dates)
 from .world import (
     AGENCIES,
@@ -58,7 +59,6 @@ from .world import (
     remote_offset,
 )
 
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 # Top-level date fields of a record (the supplement list carries three more).
 DATE_FIELDS = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
@@ -667,6 +667,4 @@ def to_local_naive(moment: datetime | date) -> datetime:
     """Vietnam local wall time without tzinfo (naive input is taken as local already)."""
     if not isinstance(moment, datetime):
         return datetime.combine(moment, time())
-    if moment.tzinfo is not None:
-        return moment.astimezone(VN_TZ).replace(tzinfo=None)
-    return moment
+    return local_naive(moment)

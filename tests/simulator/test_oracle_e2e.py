@@ -41,8 +41,8 @@ import psycopg
 import pytest
 
 from ioc_simulator import calendar as cal
-from ioc_simulator.operators import VN, OperatorFaults, delivered_files, deliveries, fill_inbox, months_between
-from ioc_simulator.truth import WorldTruth, kpi_2g_monthly, kpi_5g_monthly, scorecard, world_truth
+from ioc_simulator.operators import VN, OperatorFaults, deliveries, fill_inbox, months_between
+from ioc_simulator.truth import WorldTruth, kpi_2g_monthly, kpi_5g_monthly, local_naive, scorecard, world_truth
 from tests.conftest import make_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +116,7 @@ def runs(tmp_path_factory):
                          from raw.operator__station s join raw.operator__report_file f on f.sha256 = s.file_sha256
                         where f.operator = 'viettel' and f.report_month = '2024-09-01' and s.technology = '5G'
                           and s.latitude is null""").fetchall()
-            deliveries = delivered_files(months=REPORT_MONTHS, faults=OPERATOR_FAULTS)
-            out[stage.name] = (stage, marts, world_truth(as_of=stage.moment, deliveries=deliveries))
+            out[stage.name] = (stage, marts, world_truth(as_of=stage.moment, deliveries=_delivered()))
         yield out
     finally:
         drop()
@@ -127,9 +126,7 @@ def runs(tmp_path_factory):
 
 
 def _local(value):
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(VN).replace(tzinfo=None)
-    return value
+    return local_naive(value) if isinstance(value, datetime) else value
 
 
 def same(mart, truth) -> bool:
@@ -279,10 +276,19 @@ STALE_CORRECTIONS = {(op, m) for op, m in OPERATOR_FAULTS.stale_mtime}
 
 
 @functools.cache
+def _deliveries() -> tuple:
+    """Every delivery of the knobs' world: (operator, month, version, arrived_at, bytes, fault)."""
+    return tuple(deliveries(months=REPORT_MONTHS, faults=OPERATOR_FAULTS))
+
+
+def _delivered() -> list[tuple[str, datetime, bytes]]:
+    """(file name, arrival, bytes) of every delivery, what the oracle reads the operator KPIs from."""
+    return [(f"{op}_{month:%Y%m}.xlsx", arrived, content) for op, month, _, arrived, content, _ in _deliveries()]
+
+
 def _arrivals() -> dict[tuple[str, date, int], datetime]:
-    """(operator, month, version) -> arrival (naive local) of every delivery of the knobs' world."""
-    return {(op, month, version): arrived.astimezone(VN).replace(tzinfo=None)
-            for op, month, version, arrived, _, _ in deliveries(months=REPORT_MONTHS, faults=OPERATOR_FAULTS)}
+    """(operator, month, version) -> arrival, naive local time."""
+    return {(op, month, version): local_naive(arrived) for op, month, version, arrived, _, _ in _deliveries()}
 
 
 def _operator_rows(truth: WorldTruth, reports: set, version: int, five_g_only: bool = False) -> tuple[set, set]:
