@@ -27,7 +27,7 @@ from pathlib import Path
 from .dossiers import DEFAULT_SCALE, scale_for_total
 from .faults import Faults
 from .server import SimulatorServer
-from .truth import write_truth
+from .truth import world_truth
 
 
 def _pair(kind):
@@ -134,22 +134,29 @@ def main(argv: list[str] | None = None) -> int:
         pass
     print(f"AIRFLOW_CONN_ONE_STOP_SHOP={sim.dossier_conn_uri}", flush=True)
     print(f"AIRFLOW_CONN_DVC_PORTAL={sim.portal_conn_uri}", flush=True)
+    as_of = args.as_of
+    if as_of is not None and as_of.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        as_of = as_of.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     if args.inbox is not None:
         from .operators import OperatorFaults, fill_inbox, months_between
 
         operator_faults = OperatorFaults.of(truncated=args.truncated_workbook, renamed_sheet=args.renamed_sheet)
-        as_of = args.as_of
-        if as_of is not None and as_of.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            as_of = as_of.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
         files = fill_inbox(args.inbox, months=months_between(args.start, args.end), faults=operator_faults,
                            seed=args.seed, as_of=as_of)
         print(f"OPERATOR_REPORTS_INBOX={args.inbox.resolve()}", flush=True)
         print(f"dropped {len(files)} operator workbooks into {args.inbox}", file=sys.stderr, flush=True)
     if args.truth is not None:
-        records = sim.records  # exactly what is served (None when streaming: the truth is generated)
-        write_truth(args.truth, records, args.seed, args.start, args.end, args.as_of, scale)
+        # The world's truth (record faults are damage in transit, not facts of the world).
+        delivered = []
+        if args.inbox is not None:
+            from .operators import OperatorFaults, delivered_files, months_between
+
+            delivered = delivered_files(months=months_between(args.start, args.end), seed=args.seed, as_of=as_of,
+                                        faults=OperatorFaults.of(truncated=args.truncated_workbook,
+                                                                 renamed_sheet=args.renamed_sheet))
+        world_truth(args.seed, args.start, args.end, args.as_of, scale, deliveries=delivered).write(args.truth)
         print(f"ground truth written to {args.truth}", file=sys.stderr, flush=True)
     size = f"{len(sim.records)} dossiers" if sim.records is not None else f"scale {scale:.0f}/year, streaming"
     print(f"serving {size} (seed {args.seed}); Ctrl-C to stop", file=sys.stderr, flush=True)

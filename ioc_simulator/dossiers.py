@@ -21,7 +21,7 @@ Why it is built this way:
   the online-remote share of accepted dossiers follows a province trend (44 % in January 2024,
   about 58 % in July, 70 % in December, 80 % by December 2025) shifted per level and per agency;
   some online dossiers are keyed by staff (`NoiNopHoSo` 2); post; appointment dates on the
-  public-sector working calendar (`ioc_pipeline.workcalendar`); supplements that move the appointment;
+  public-sector working calendar (`calendar.py`, written by hand, independent of the warehouse); supplements that move the appointment;
   payment waits; a late share that differs per agency (`world.late_propensity`); withdrawals, stops,
   refusals; online payments, digitised documents, electronic results; dossiers still open. Channels are
   drawn by per-day error diffusion (`_Quota`) rather than coin flips, so the planned monthly shares show
@@ -41,11 +41,14 @@ import bisect
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from random import Random
 
 from . import calendar as cal
+from . import edge_cases
+from .truth import local_naive
+from .truth import parse_served_time as read_served_time  # noqa: F401  (the simulator's one reader of served dates)
 from .world import (
     AGENCIES,
     PROCEDURE_DETAILS,
@@ -56,7 +59,6 @@ from .world import (
     remote_offset,
 )
 
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 # Top-level date fields of a record (the supplement list carries three more).
 DATE_FIELDS = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
@@ -295,13 +297,26 @@ def day_stories(seed: int, day: date, scale: float = DEFAULT_SCALE) -> list[Stor
     submissions.sort(key=lambda s: (s[0], s[1]))
     stories, seq, previous = [], 0, None
     applicants = _Applicants(seed, scale)
+    edge = edge_cases.applies_to(seed, scale)
     for code, submitted, channel, agency in submissions:
         seq = seq + 1 if code == previous else 1
         previous = code
         dossier_code = f"{code}-{day:%y%m%d}-{seq:04d}"
         base, events = _story(rng, applicants, dossier_code, agency, day, iso, submitted, channel)
+        if edge and dossier_code in edge_cases.EDGE_CASES:
+            events = edge_cases.EDGE_CASES[dossier_code].rewrite(events, _results(base, agency, events))
         stories.append(Story(dossier_code, code, submitted, base, events))
     return stories
+
+
+def _results(base: dict, agency: dict, events: list[tuple[datetime, dict]]) -> list[dict]:
+    """The result documents of a dossier: those of its generated finish, else an electronic one."""
+    for _, changes in events:
+        if changes.get("DanhSachGiayToKetQua"):
+            return [dict(r) for r in changes["DanhSachGiayToKetQua"]]
+    link = RESULT_LINK_HCMC if is_reformed(agency) else RESULT_LINK
+    return [{"TenGiayTo": PROCEDURE_DETAILS[base["MaTTHC"]]["result"],
+             "DuongDanTepTinKetQua": link.format(code=base["MaHoSo"], n=1)}]
 
 
 def iter_dossiers(
@@ -318,6 +333,29 @@ def iter_dossiers(
         for story in day_stories(seed, day, scale):
             if story.submitted <= as_of:
                 yield story.project(as_of)[1]
+        day += timedelta(days=1)
+
+
+def dossier_versions(
+    seed: int = 2024,
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
+    as_of: datetime | None = None,
+    scale: float = DEFAULT_SCALE,
+) -> Iterator[dict]:
+    """Every version each dossier has been served in up to `as_of`: its record at submission and after
+    each change (one per distinct event moment), i.e. the complete history the ground truth reads
+    states in force at past instants from (`truth.DossierTruth`). Streamed one day at a time."""
+    as_of = to_local_naive(as_of) if as_of is not None else datetime.combine(end, time())
+    day = start
+    while day < end and day <= as_of.date():
+        for story in day_stories(seed, day, scale):
+            if story.submitted > as_of:
+                continue
+            legacy = uses_legacy_date_format(story.code)
+            moments = sorted({story.submitted} | {m for m, _ in story.events if m <= as_of})
+            for moment in moments:
+                yield _project(story.base, story.events, moment, legacy)
         day += timedelta(days=1)
 
 
@@ -625,24 +663,8 @@ def _project(base: dict, events: list[tuple[datetime, dict]], as_of: datetime, l
     return record
 
 
-def read_served_time(value) -> datetime | None:
-    """The simulator's own reading of a served date (either source format) as naive local time;
-    None if absent or unreadable. Kept apart from the pipeline's parser on purpose: the simulator
-    is the oracle the pipeline is checked against."""
-    if not isinstance(value, str):
-        return None
-    for fmt in ("%Y%m%d%H%M%S", "%d/%m/%Y %H:%M:%S"):
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    return None
-
-
 def to_local_naive(moment: datetime | date) -> datetime:
     """Vietnam local wall time without tzinfo (naive input is taken as local already)."""
     if not isinstance(moment, datetime):
         return datetime.combine(moment, time())
-    if moment.tzinfo is not None:
-        return moment.astimezone(VN_TZ).replace(tzinfo=None)
-    return moment
+    return local_naive(moment)

@@ -112,7 +112,6 @@ STATIONS_DEFAULT = {"viettel": 260, "vnpt": 180}
 ARRIVAL_DAYS = {"viettel": (2, 6), "vnpt": (4, 9)}
 # ... except these, which arrive late (operator, report month) -> (day of next month, hour).
 LATE_ARRIVALS = {("vnpt", date(2024, 10, 1)): (12, 9), ("viettel", date(2024, 12, 1)): (10, 8)}
-CORRECTION_DELAY = timedelta(days=8, hours=3)
 # What the `unknown_district` fault types as `Đơn vị hành chính` (a unit that does not exist that month).
 UNKNOWN_UNIT_BEFORE_REFORM, UNKNOWN_UNIT_AFTER_REFORM = "Tân Thành", "Phường 7"
 
@@ -180,16 +179,35 @@ LAYOUTS = {
 
 @dataclass(frozen=True)
 class OperatorFaults:
-    """What to get wrong; all off by default. Each knob is a set of (operator, report month)."""
+    """What to get wrong; all off by default. Each knob is a set of (operator, report month), except
+    `correction_delay`.
+
+    unrelated_bad_cells: cells that do not decide a KPI are bad in KPI rows: one 5G station on air
+        with an impossible `Ngày phát sóng` (`31/02/2024`), another with a unit that does not exist,
+        one 2G station on air with an unreadable `Kinh độ`, one `ThueBao` row with an unknown unit
+        (its counts are fine). The stations and subscribers still count (issue 9 fix 1).
+    formula_latitude: one 5G station on air has `Vĩ độ` written as the formula `=10.4+0.1` with no
+        cached value, as a spreadsheet saved by a tool that does not compute formulas leaves it (a
+        reader must not take it for an empty cell; fix 2).
+    stale_mtime: the correction of a `corrected` month keeps the file time of the original workbook
+        (copied with its timestamps), older than the first version's arrival: only the order in which
+        the files arrived says which is the latest (fix 3).
+    correction_delay: how long after the first version a correction arrives.
+    """
 
     corrected: frozenset = frozenset()          # first version under-reports 5G; a fixed one follows later
     truncated: frozenset = frozenset()          # the workbook is cut short (corrupt zip)
     renamed_sheet: frozenset = frozenset()      # sheet `Tram` arrives as `Trạm BTS`
     unknown_district: frozenset = frozenset()   # one station typed with a unit that does not exist (then)
+    unrelated_bad_cells: frozenset = frozenset()
+    formula_latitude: frozenset = frozenset()
+    stale_mtime: frozenset = frozenset()
+    correction_delay: timedelta = timedelta(days=8, hours=3)
 
     @staticmethod
-    def of(**knobs) -> "OperatorFaults":
-        return OperatorFaults(**{k: frozenset((op, _month(m)) for op, m in v) for k, v in knobs.items()})
+    def of(correction_delay: timedelta | None = None, **knobs) -> "OperatorFaults":
+        extra = {} if correction_delay is None else {"correction_delay": correction_delay}
+        return OperatorFaults(**{k: frozenset((op, _month(m)) for op, m in v) for k, v in knobs.items()}, **extra)
 
 
 @dataclass(frozen=True)
@@ -198,11 +216,12 @@ class DeliveredFile:
     operator: str
     report_month: date
     version: int                # 1 = first delivery, 2 = the correction
-    arrived_at: datetime        # aware, Vietnam time; also the file's mtime
+    arrived_at: datetime        # aware, Vietnam time; also the file's mtime (unless `modified_at` says otherwise)
     on_time: bool
     sha256: str
     size: int
     fault: str | None = None
+    modified_at: datetime | None = None   # the file's mtime when it is not the arrival (stale_mtime)
 
 
 @dataclass(frozen=True)
@@ -411,8 +430,11 @@ def _text(value: str, rng: random.Random, layout: Layout) -> str:
     return f"  {value} " if rng.random() < layout.padded_share else value
 
 
-def _coordinate(value: float, rng: random.Random, layout: Layout):
-    return f"{value:.6f}".replace(".", ",") if rng.random() < layout.comma_share else value
+def _coordinate(value, rng: random.Random, layout: Layout):
+    comma = rng.random() < layout.comma_share
+    if isinstance(value, str):  # a formula or a bad text, written as it is (a fault)
+        return value
+    return f"{value:.6f}".replace(".", ",") if comma else value
 
 
 def _write_title(ws, layout: Layout, month: date, width: int) -> int:
@@ -425,8 +447,8 @@ def _write_title(ws, layout: Layout, month: date, width: int) -> int:
 
 
 def _tram_values(row: StationRow, layout: Layout, rng: random.Random) -> dict:
-    if row.on_air_date is None:
-        on_air = None
+    if row.on_air_date is None or isinstance(row.on_air_date, str):  # a text as sent (a fault)
+        on_air = row.on_air_date
     elif layout.excel_dates:
         on_air = row.on_air_date
     else:
@@ -540,13 +562,52 @@ def _faulty_month(operator: str, month: date, seed: int, stations: int | None, f
             rows.append(StationRow(_station_code(operator, 9999), "4G", unknown, 10.58, 107.05, ON_AIR,
                                    date(2019, 5, 20)))
         fault = "unknown_district"
-    content = workbook_bytes(operator, month, rows, subscriber_rows(operator, month, seed), seed=seed,
+    subscribers = subscriber_rows(operator, month, seed)
+    if key in faults.unrelated_bad_cells:
+        rows, subscribers = _unrelated_bad_cells(rows, subscribers, month)
+        fault = "unrelated_bad_cells"
+    if key in faults.formula_latitude:
+        rows = _formula_latitude(rows)
+        fault = "formula_latitude"
+    content = workbook_bytes(operator, month, rows, subscribers, seed=seed,
                              tram_sheet="Trạm BTS" if key in faults.renamed_sheet else "Tram")
     if key in faults.renamed_sheet:
         fault = "renamed_sheet"
     if key in faults.truncated:
         content, fault = content[: len(content) // 2], "truncated"
     return content, fault
+
+
+BAD_ON_AIR_DATE, BAD_LONGITUDE, FORMULA_LATITUDE = "31/02/2024", "107,2,5", "=10.4+0.1"
+
+
+def _on_air_indexes(rows: list[StationRow], technology: str) -> list[int]:
+    return [i for i, r in enumerate(rows) if r.technology == technology and r.status == ON_AIR]
+
+
+def _unrelated_bad_cells(rows: list[StationRow], subscribers: list[SubscriberRow],
+                         month: date) -> tuple[list[StationRow], list[SubscriberRow]]:
+    """Bad cells that decide no KPI, in rows that do count (see OperatorFaults.unrelated_bad_cells)."""
+    rows, subscribers = list(rows), list(subscribers)
+    unknown = UNKNOWN_UNIT_BEFORE_REFORM if month < REFORM_MONTH else UNKNOWN_UNIT_AFTER_REFORM
+    five_g, two_g = _on_air_indexes(rows, "5G"), _on_air_indexes(rows, "2G")
+    if len(five_g) >= 2:
+        rows[five_g[0]] = replace(rows[five_g[0]], on_air_date=BAD_ON_AIR_DATE)
+        rows[five_g[1]] = replace(rows[five_g[1]], admin_unit=unknown)
+    if two_g:
+        rows[two_g[0]] = replace(rows[two_g[0]], longitude=BAD_LONGITUDE)
+    if subscribers:
+        subscribers[0] = replace(subscribers[0], admin_unit=f"Huyện {unknown}")
+    return rows, subscribers
+
+
+def _formula_latitude(rows: list[StationRow]) -> list[StationRow]:
+    """`Vĩ độ` of the last 5G station on air written as a formula without a cached value."""
+    rows = list(rows)
+    five_g = _on_air_indexes(rows, "5G")
+    if five_g:
+        rows[five_g[-1]] = replace(rows[five_g[-1]], latitude=FORMULA_LATITUDE)
+    return rows
 
 
 def deliveries(operators=OPERATORS, months=DEFAULT_MONTHS, faults: OperatorFaults | None = None, seed: int = 2024,
@@ -561,8 +622,26 @@ def deliveries(operators=OPERATORS, months=DEFAULT_MONTHS, faults: OperatorFault
             out.append((operator, month, 1, arrived, content, fault))
             if (operator, month) in faults.corrected:
                 fixed, _ = _faulty_month(operator, month, seed, stations, faults, first_version=False)
-                out.append((operator, month, 2, arrived + CORRECTION_DELAY, fixed, "correction"))
+                out.append((operator, month, 2, arrived + faults.correction_delay, fixed, "correction"))
     return sorted(out, key=lambda d: d[3])
+
+
+def delivered_files(operators=OPERATORS, months=DEFAULT_MONTHS, faults: OperatorFaults | None = None,
+                    seed: int = 2024, stations: int | None = None,
+                    as_of: datetime | None = None) -> list[tuple[str, datetime, bytes]]:
+    """(file name, arrived_at, bytes) of every delivery that arrived by `as_of`, in arrival order: what
+    the ground truth reads the operators' KPIs from (`truth.latest_reports`)."""
+    return [(f"{operator}_{month:%Y%m}.xlsx", arrived, content)
+            for operator, month, _, arrived, content, _ in deliveries(operators, months, faults, seed, stations)
+            if as_of is None or arrived <= as_of]
+
+
+def file_time(operator: str, month: date, version: int, arrived: datetime, faults: OperatorFaults) -> datetime:
+    """The mtime a delivered file carries: its arrival, except a stale_mtime correction, which keeps the
+    original workbook's creation time (8:00 on the first day of the next month)."""
+    if version > 1 and (operator, month) in faults.stale_mtime:
+        return datetime.combine(add_months(month, 1), time(8, 0), VN)
+    return arrived
 
 
 def fill_inbox(folder, operators=OPERATORS, months=DEFAULT_MONTHS, faults: OperatorFaults | None = None, *,
@@ -575,6 +654,7 @@ def fill_inbox(folder, operators=OPERATORS, months=DEFAULT_MONTHS, faults: Opera
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    faults = faults or OperatorFaults()
     latest: dict[str, tuple] = {}
     for delivery in deliveries(operators, months, faults, seed, stations):
         if as_of is None or delivery[3] <= as_of:
@@ -587,7 +667,9 @@ def fill_inbox(folder, operators=OPERATORS, months=DEFAULT_MONTHS, faults: Opera
             tmp = folder / f".{name}.part"
             tmp.write_bytes(content)
             os.replace(tmp, path)
-        os.utime(path, (arrived.timestamp(), arrived.timestamp()))
+        modified = file_time(operator, month, version, arrived, faults)
+        os.utime(path, (modified.timestamp(), modified.timestamp()))
         delivered.append(DeliveredFile(path, operator, month, version, arrived, arrived < due_moment(month),
-                                       hashlib.sha256(content).hexdigest(), len(content), fault))
+                                       hashlib.sha256(content).hexdigest(), len(content), fault,
+                                       modified if modified != arrived else None))
     return delivered

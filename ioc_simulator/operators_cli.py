@@ -2,7 +2,9 @@
 OPERATOR_REPORTS_INBOX is unset, and a manual tool).
 
     python -m ioc_simulator.operators_cli --inbox DIR [--from 2024-07-01 --to 2025-01-01]
-        [--as-of 2024-10-10T00:00] [--stations N] [--corrected viettel:202409] [--truncated vnpt:202410] ...
+        [--as-of 2024-10-10T00:00] [--stations N] [--corrected viettel:202409] [--truncated vnpt:202410]
+        [--renamed-sheet ...] [--unknown-district ...] [--unrelated-bad-cells ...] [--formula-latitude ...]
+        [--stale-mtime ...] [--correction-delay-days D]
 
 Any span works (e.g. `--from 2024-01-01 --to 2026-12-01`: one workbook per operator and report month
 starting in it); report months from July 2025 name the new commune-level units (`operators.py`).
@@ -11,12 +13,14 @@ starting in it); report months from July 2025 name the new commune-level units (
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from ioc_simulator.operators import DeliveredFile, OperatorFaults, fill_inbox, months_between
+from ioc_simulator.operators import VN, DeliveredFile, OperatorFaults, fill_inbox, months_between
 
 DEFAULT_INBOX = Path(".run") / "operator_inbox"
+KNOBS = ("corrected", "truncated", "renamed_sheet", "unknown_district", "unrelated_bad_cells", "formula_latitude",
+         "stale_mtime")
 
 
 def fill_default_inbox(interval_from: date, interval_to: date, folder: Path | None = None,
@@ -42,16 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--stations", type=int, default=None,
                         help="stations per operator (default: 260 Viettel, 180 VNPT)")
-    for knob in ("corrected", "truncated", "renamed-sheet", "unknown-district"):
-        parser.add_argument(f"--{knob}", action="append", type=_fault, default=[], metavar="OPERATOR:YYYYMM")
+    for knob in KNOBS:
+        parser.add_argument(f"--{knob.replace('_', '-')}", action="append", type=_fault, default=[],
+                            metavar="OPERATOR:YYYYMM")
+    parser.add_argument("--correction-delay-days", type=float, default=None,
+                        help="days between a workbook and its correction (default 8.125)")
     args = parser.parse_args(argv)
-    faults = OperatorFaults.of(corrected=args.corrected, truncated=args.truncated,
-                               renamed_sheet=args.renamed_sheet, unknown_district=args.unknown_district)
+    delay = timedelta(days=args.correction_delay_days) if args.correction_delay_days is not None else None
+    faults = OperatorFaults.of(correction_delay=delay, **{k: getattr(args, k) for k in KNOBS})
     as_of = args.as_of
     if as_of is not None and as_of.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        as_of = as_of.replace(tzinfo=ZoneInfo(config.VN_TZ))
+        as_of = as_of.replace(tzinfo=VN)
     for f in fill_inbox(args.inbox, months=months_between(args.start, args.end), faults=faults, seed=args.seed,
                         stations=args.stations, as_of=as_of):
         print(f"{f.path}  arrived {f.arrived_at:%Y-%m-%d %H:%M}  {'on time' if f.on_time else 'LATE'}"

@@ -20,8 +20,11 @@ The province (Bà Rịa – Vũng Tàu, portal code H03, administrative unit 77)
   the HCMC departments `000.00.NN.H29` and the new communes `000.MM.70.H29` start on 2025-07-01.
   After the reform, former district procedures are handled by the communes.
 
-One commune is renamed in place before the reform (Long Sơn, commune → ward on RENAME_DATE) so that
-agency history is exercised inside the default period too.
+One commune is renamed in place before the reform (Long Sơn, commune → ward on RENAME_DATE) and one
+ward ends in the middle of a month (Phường 1 of Vũng Tàu merges into Phường 2 after MERGER_LAST_DAY,
+illustrative, in the manner of the 2023-2025 commune-level arrangement under NQ 35/2023/UBTVQH15), so
+that agency history is exercised inside the default period too: dossiers accepted by Phường 1 before
+its end and finished after it count by the version in force on their acceptance day.
 
 Codes are illustrative but shaped like the real ones; procedure codes are national-style codes
 (`1.001193`), many of them real, the rest plausible. Names are real places and real procedures.
@@ -33,6 +36,7 @@ import hashlib
 from datetime import date
 
 RENAME_DATE = "2024-10-01"
+MERGER_LAST_DAY = "2024-10-25"   # Phường 1 (000.01.31.H03) merges into Phường 2 (000.04.31.H03) after it
 DEPARTMENT_REFORM_DATE = "2025-03-01"
 REFORM_DATE = "2025-07-01"
 BEFORE_DEPARTMENT_REFORM = "2025-02-28"
@@ -425,11 +429,14 @@ def _build_agencies():
             label = name if name.startswith("Phường ") else f"{kind} {name}"
             w = COMMUNE_WEIGHT * (1.5 if kind == _P_ else 1.0)
             commune_code[(number, name)], commune_weight[(number, name)] = code, w
-            if (number, name) == (31, "Long Sơn"):  # renamed in place: commune -> ward
+            if (number, name) == (31, "Phường 1"):  # merged into Phường 2 in the middle of a month
+                add(_agency(code, f"UBND {label}, {district}", "XA", dcode, au, ORIGIN, MERGER_LAST_DAY), w)
+            elif (number, name) == (31, "Long Sơn"):  # renamed in place: commune -> ward
                 add(_agency(code, f"UBND xã Long Sơn, {district}", "XA", dcode, au, ORIGIN, "2024-09-30"), w)
                 add(_agency(code, f"UBND phường Long Sơn, {district}", "XA", dcode, au, RENAME_DATE, BEFORE_REFORM), w)
             else:
                 add(_agency(code, f"UBND {label}, {district}", "XA", dcode, au, ORIGIN, BEFORE_REFORM), w)
+    successor[commune_code[(31, "Phường 1")]] = commune_code[(31, "Phường 2")]
     for index, (kind, name, predecessors) in enumerate(_NEW_COMMUNES, start=1):
         code = f"000.{index:02d}.70.H29"
         # Volume: the merged communes' own plus their district's share (district work moves down).
@@ -441,7 +448,7 @@ def _build_agencies():
         title = "Đặc khu" if kind == "đặc khu" else f"UBND {kind}"
         add(_agency(code, f"{title} {name}, {HCMC}", "XA", None, f"{26900 + 3 * index}", REFORM_DATE), weight)
         for p in predecessors:
-            successor[commune_code[p]] = code
+            successor.setdefault(commune_code[p], code)
             successor.setdefault(f"000.00.{p[0]}.H03", code)  # a district: its first successor commune
     agencies.sort(key=lambda a: (a["code"], a["validFrom"]))
     return agencies, sectors, weights, successor

@@ -27,7 +27,7 @@ from ioc_simulator.dossiers import (
     window_dossiers,
 )
 from ioc_simulator.faults import UNKNOWN_AGENCY_CODE, UNKNOWN_PROCEDURE_CODE
-from ioc_simulator.truth import compute_truth, write_truth
+from ioc_simulator.truth import DossierTruth, world_truth
 from ioc_simulator.world import SUCCESSOR, agency_codes, agency_version, procedures_for
 from tests.simulator.contract import check_dossier_api, check_portal, read_date
 
@@ -102,17 +102,18 @@ def test_weekday_season_tet_and_rising_online_share(year_2024):
     for d, n in submitted.items():
         weekdays[d.weekday()] += n
     assert weekdays[0] > weekdays[4] > 5 * weekdays[6]
-    truth = compute_truth(year_2024)
-    province = {r["month"]: r for r in truth["online_monthly"] if r["scope"] == "province"}
-    assert province["2024-07"]["online_remote_rate"] < 0.65 < province["2024-12"]["online_remote_rate"] < 0.75
-    assert province["2024-01"]["online_remote_rate"] < province["2024-07"]["online_remote_rate"]
-    levels = {r["scope_code"]: r["online_remote_rate"] for r in truth["online_monthly"]
-              if r["scope"] == "level" and r["month"] == "2024-12"}
+    truth = DossierTruth(year_2024, datetime(2025, 1, 1))  # current states only: no month-end questions
+    online = truth.online_rate_monthly()
+    province = {m.month: r["online_remote_rate"] for (m, scope, _), r in online.items() if scope == "province"}
+    assert province[7] < 0.65 < province[12] < 0.75
+    assert province[1] < province[7]
+    levels = {code: r["online_remote_rate"] for (m, scope, code), r in online.items()
+              if scope == "level" and m == date(2024, 12, 1)}
     assert levels["TINH"] > levels["HUYEN"] > levels["XA"]
     late = {}
-    for r in truth["timeliness_monthly"]:
-        if r["scope"] == "agency" and r["finished"] >= 20:
-            late.setdefault(r["scope_code"], []).append(r["late"] / r["finished"])
+    for (_, scope, code), r in truth.timeliness_monthly().items():
+        if scope == "agency" and r["finished"] >= 20:
+            late.setdefault(code, []).append(r["finished_late"] / r["finished"])
     shares = sorted(sum(v) / len(v) for v in late.values())
     assert shares[0] < 0.08 and shares[-1] > 0.15  # the late share differs by agency
     staff = sum(r["KenhThucHien"] == 2 and r["NoiNopHoSo"] == 2 for r in year_2024)
@@ -272,28 +273,33 @@ def test_any_server_of_the_contract_passes_the_contract_check(streaming):
 
 def test_ground_truth_matches_the_records_and_is_written(tmp_path):
     records = generate_dossiers()
-    truth = write_truth(tmp_path, records)
-    september = next(r for r in truth["online_monthly"] if r["month"] == "2024-09" and r["scope"] == "province")
+    truth = world_truth()
+    online = truth.dossiers.online_rate_monthly()
+    september = online[(date(2024, 9, 1), "province", "province")]
     accepted = [r for r in records if r["NgayTiepNhan"] and r["TrangThaiHoSo"] not in (1, 3)
                 and read_date(r["NgayTiepNhan"]).strftime("%Y-%m") == "2024-09"]
-    assert september["accepted"] == len(accepted)
-    assert september["online"] == sum(r["KenhThucHien"] == 2 for r in accepted)
-    assert september["online_remote"] == sum(r["KenhThucHien"] == 2 and r["NoiNopHoSo"] in (1, None)
-                                             for r in accepted)
-    for month in {r["month"] for r in truth["online_monthly"]}:
-        rows = [r for r in truth["online_monthly"] if r["month"] == month]
-        province = next(r["accepted"] for r in rows if r["scope"] == "province")
-        assert sum(r["accepted"] for r in rows if r["scope"] == "level") == province
-        assert sum(r["accepted"] for r in rows if r["scope"] == "agency") == province
-    for r in truth["timeliness_monthly"]:
-        assert r["early"] + r["on_time"] + r["late"] == r["finished"]
+    assert september["dossiers_accepted"] == len(accepted)
+    assert september["dossiers_online"] == sum(r["KenhThucHien"] == 2 for r in accepted)
+    assert september["dossiers_online_remote"] == sum(r["KenhThucHien"] == 2 and r["NoiNopHoSo"] in (1, None)
+                                                      for r in accepted)
+    for month in {m for m, _, _ in online}:
+        rows = {(scope, code): r["dossiers_accepted"] for (m, scope, code), r in online.items() if m == month}
+        province = rows[("province", "province")]
+        # The level rows miss the dossiers whose agency had no version in force on the acceptance day.
+        unversioned = sum(1 for c in truth.dossiers.unversioned
+                          if truth.dossiers.current[c].accepted_at.date().replace(day=1) == month)
+        assert sum(n for (scope, _), n in rows.items() if scope == "level") == province - unversioned
+        assert sum(n for (scope, _), n in rows.items() if scope == "agency") == province
+    for r in truth.dossiers.timeliness_monthly(truth.month_ends()).values():
+        assert r["finished_early"] + r["finished_on_time"] + r["finished_late"] == r["finished"]
+    summary = truth.write(tmp_path)
     saved = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
-    assert saved["online_monthly"] == truth["online_monthly"] and saved["seed"] == 2024
-    with open(tmp_path / "online_monthly.csv", encoding="utf-8") as handle:
-        assert len(list(csv.DictReader(handle))) == len(truth["online_monthly"])
-    streamed = write_truth(tmp_path / "again")  # generated and streamed: the same truth
-    assert streamed["online_monthly"] == truth["online_monthly"]
-    assert (tmp_path / "truth.json").read_bytes() == (tmp_path / "again" / "truth.json").read_bytes()
+    assert saved == summary and saved["dossiers"] == len(records) and saved["as_of_day"] == "2024-12-31"
+    with open(tmp_path / "kpi_online_rate_monthly.csv", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(online)
+    world_truth().write(tmp_path / "again")  # deterministic
+    for name in ("truth.json", "kpi_online_rate_monthly.csv", "kpi_timeliness_monthly.csv", "dossier_watchlist.csv"):
+        assert (tmp_path / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
 
 
 def test_one_command_serves_fills_the_inbox_and_writes_the_truth(tmp_path):
@@ -326,7 +332,8 @@ def test_one_command_serves_fills_the_inbox_and_writes_the_truth(tmp_path):
         proc.stdout.close()
         proc.stderr.close()
     truth = json.loads((tmp_path / "truth" / "truth.json").read_text(encoding="utf-8"))
-    assert truth["seed"] == 11 and truth["dossiers"] == body["total"]
+    assert truth["as_of_day"] == "2024-10-31" and truth["dossiers"] == body["total"]
+    assert (tmp_path / "truth" / "kpi_5g_monthly.csv").read_text(encoding="utf-8").count("\n") > 1
 
 
 def test_same_seed_same_bytes_at_scale():
