@@ -1,7 +1,7 @@
 """A failed task tells the IOC: a line in the task log, a row in `audit.alert`, optionally a webhook.
 
 Wired into every DAG by `defaults.default_args()` as `on_failure_callback`. Where it goes is one
-setting, `IOC_ALERT_TARGET` (`config.alert_target()`): `+`-separated `log`, `table` and, last, a
+setting (`config.alert_target()`): `+`-separated `log`, `table` and, last, a
 webhook URL `http(s)://...` receiving the alert as a JSON POST. One target failing (warehouse down,
 webhook unreachable) is logged and spares the others; a notifier never fails the callback.
 
@@ -36,7 +36,7 @@ def parse_target(target: str) -> tuple[set[str], str | None]:
     kinds = {part.strip().lower() for part in re.split(r"[+,]", head) if part.strip()}
     unknown = kinds - {"log", "table"}
     if unknown:
-        raise ValueError(f"IOC_ALERT_TARGET: unknown target(s) {sorted(unknown)}; use log, table and/or a "
+        raise ValueError(f"{config.ALERT_TARGET_ENV}: unknown target(s) {sorted(unknown)}; use log, table and/or a "
                          "http(s):// URL")
     return kinds, url
 
@@ -80,7 +80,7 @@ def post_webhook(url: str, alert: dict) -> int:
 
 
 class IocAlertNotifier(BaseNotifier):
-    """Reports a failed task to the targets of `IOC_ALERT_TARGET` (read when it fires, not at parse)."""
+    """Reports a failed task to the targets of `config.alert_target()` (read when it fires, not at parse)."""
 
     def __init__(self, target: str | None = None, warehouse_url: str | None = None):
         super().__init__()
