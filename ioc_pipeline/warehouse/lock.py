@@ -17,6 +17,7 @@ per database, so test databases never collide):
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -27,6 +28,8 @@ from datetime import date
 import psycopg
 
 from ioc_pipeline.warehouse.locate import CHECK_CONNECT_TIMEOUT, WarehouseUrl
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "ioc_pipeline.run"
 # A fixed 64-bit key ("IOC RUN" in ASCII): the same in every process and every version.
@@ -81,7 +84,12 @@ def run_lock(url: WarehouseUrl, run_label: str, interval_from: date | None = Non
                            application_name=f"ioc_pipeline {run_label}"[:63])
     try:
         deadline = time.monotonic() + max(wait_seconds, 0)
+        told = False
         while not conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            if not told and wait_seconds > 0:
+                log.warning("waiting up to %gs for the warehouse lock, held by %s", wait_seconds,
+                            describe_holder(conn))
+                told = True
             if time.monotonic() >= deadline:
                 holder = describe_holder(conn)
                 waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
