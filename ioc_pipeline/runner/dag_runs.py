@@ -8,7 +8,8 @@ connections, and telemetry off.
 Children never outlive the run: each starts in its own process group (`child()`), which is killed
 when the run command is interrupted (SIGINT, SIGTERM: see `runner.run.stop_on_signals`), and asks
 the kernel to SIGKILL it when the run command dies (`prctl(PR_SET_PDEATHSIG)`), since a SIGKILL of the
-parent cannot be trapped. Otherwise an orphaned `airflow dags test` would keep loading.
+parent cannot be trapped; a guard process kills the group's other members then (`_tell_guard`).
+Otherwise an orphaned `airflow dags test` would keep loading.
 """
 
 from __future__ import annotations
@@ -100,15 +101,45 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+# The guard: a tiny process that learns each child's process group on its stdin and, when that pipe
+# closes without the group having been let go (the run command died, even by SIGKILL), kills the
+# groups. PR_SET_PDEATHSIG reaches only the direct child; the guard also takes its children down.
+_GUARD_SCRIPT = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    op, pgid = line.split()
+    (groups.add if op == '+' else groups.discard)(int(pgid))
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+_guard: subprocess.Popen | None = None
+
+
+def _tell_guard(op: str, pgid: int) -> None:
+    global _guard
+    if _guard is None or _guard.poll() is not None:
+        _guard = subprocess.Popen([sys.executable, "-c", _GUARD_SCRIPT, "ioc_pipeline-child-guard"],
+                                  stdin=subprocess.PIPE, text=True, start_new_session=True)
+    with contextlib.suppress(OSError):
+        _guard.stdin.write(f"{op} {pgid}\n")
+        _guard.stdin.flush()
+
+
 def child(args: list[str], **kwargs) -> int:
     """Run a child process to its end in its own process group, dying with the run; its exit code.
 
     Any exception while waiting (the run command's SIGTERM handler, Ctrl-C) kills the group first."""
     proc = subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent(os.getpid()), **kwargs)
+    _tell_guard("+", proc.pid)
     try:
         return proc.wait()
     finally:
         kill_group(proc)
+        _tell_guard("-", proc.pid)
 
 
 def _checked(args: list[str], **kwargs) -> None:

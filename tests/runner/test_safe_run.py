@@ -115,8 +115,13 @@ def test_concurrent_runs_and_a_killed_run(tmp_path):
         def extracting():
             return [p for p, (_, cmd) in _processes().items() if "dags test ioc_extract_sources" in cmd and label in cmd]
 
+        def loading():
+            with psycopg.connect(warehouse.url) as conn:
+                return scalar(conn, "select count(*) from audit.load_batch where run_label = %s", label)
+
         _wait_for(extracting, 300, "the extraction DAG of the first run")
-        time.sleep(8)  # let it get into its tasks
+        _wait_for(loading, 300, "the first run's first load batch")  # its tasks are loading now
+        assert extracting()
         simulator = re.search(r"serving the simulator at http://127\.0\.0\.1:(\d+)", killed_err.read_text())
         children = _descendants(killed.pid)
         assert children
