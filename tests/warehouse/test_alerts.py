@@ -98,3 +98,48 @@ def test_the_default_target_comes_from_the_setting(warehouse, db, monkeypatch):
 def test_every_dag_alerts_on_failure():
     args = default_args()
     assert any(isinstance(cb, IocAlertNotifier) for cb in args["on_failure_callback"])
+
+
+FAILING_DAG = '''
+import pendulum
+from airflow.sdk import dag, task
+from ioc_pipeline.airflow_glue.defaults import default_args
+
+
+@dag(dag_id="ioc_test_failing", schedule=None, start_date=pendulum.datetime(2024, 7, 1), catchup=False,
+     default_args=default_args())
+def ioc_test_failing():
+    @task
+    def explode():
+        raise ValueError("the source sent nonsense")
+
+    explode()
+
+
+ioc_test_failing()
+'''
+
+
+def test_a_real_failing_dag_run_alerts(warehouse, db, tmp_path):
+    """One real `airflow dags test` of a tiny failing DAG with the project's default args."""
+    import os
+    import subprocess
+
+    from ioc_pipeline import config
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "ioc_test_failing.py").write_text(FAILING_DAG)
+    env = {**os.environ, **config.QUIET_ENV, "AIRFLOW_HOME": str(tmp_path / "home"),
+           "AIRFLOW__CORE__DAGS_FOLDER": str(dags), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW_CONN_WAREHOUSE": warehouse.airflow_conn_json(), "IOC_TASK_RETRIES": "0",
+           "IOC_ALERT_TARGET": "log+table", "PYTHONPATH": str(config.PROJECT_ROOT)}
+    airflow = str(config.PROJECT_ROOT / ".venv" / "bin" / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    proc = subprocess.run([airflow, "dags", "test", "ioc_test_failing"], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=config.PROJECT_ROOT)
+    assert proc.returncode != 0
+    assert "IOC ALERT: task ioc_test_failing.explode failed" in proc.stdout + proc.stderr
+    row = db.execute("select dag_id, task_id, try_number, error from audit.alert where dag_id = 'ioc_test_failing'"
+                     ).fetchone()
+    assert row[:2] == ("ioc_test_failing", "explode") and "the source sent nonsense" in row[3]
