@@ -58,6 +58,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except LockBusy as busy:
             print(f"python -m ioc_pipeline run: {busy}", file=sys.stderr)
             return 3
+        except KeyboardInterrupt:  # children, simulator and lock were let go on the way out
+            print(f"python -m ioc_pipeline run: interrupted; run {label} stopped", file=sys.stderr)
+            return 130
     print(summary)
     return 1 if report.failures else 0
 
