@@ -132,6 +132,8 @@ DBT_DOCS_DIR_ENV = "IOC_DBT_DOCS_DIR"
 TASK_RETRIES_ENV = "IOC_TASK_RETRIES"
 EXTRACT_OVERLAP_MINUTES_ENV = "IOC_EXTRACT_OVERLAP_MINUTES"
 SIMULATOR_SCALE_ENV = "IOC_SIMULATOR_SCALE"
+ABANDON_RUNNING_AFTER_MINUTES_ENV = "IOC_ABANDON_RUNNING_AFTER_MINUTES"
+ALERT_TARGET_ENV = "IOC_ALERT_TARGET"
 # Not a setting: the checkpoint puts the warehouse URL in this variable for the time of a run, and
 # GX's data source config names it as `${IOC_GX_WAREHOUSE_URL}`, so that no password is ever written
 # into the context's great_expectations.yml. Never set it yourself.
@@ -175,3 +177,24 @@ def simulator_scale() -> float | None:
     simulator's own default (the few hundred the tests run on; `bin/demo` asks for 20000)."""
     value = _get(SIMULATOR_SCALE_ENV)
     return float(value) or None if value else None
+
+
+# A load batch still `running` after this long was left by a dead process (a million dossiers load
+# in minutes): the scheduled path marks it `abandoned` (the run command abandons every `running`
+# batch, since it holds the warehouse lock and no other load can be live).
+DEFAULT_ABANDON_RUNNING_AFTER = timedelta(hours=6)
+DEFAULT_ALERT_TARGET = "log+table"
+
+
+def abandon_running_after() -> timedelta:
+    """IOC_ABANDON_RUNNING_AFTER_MINUTES: age after which a scheduled task marks a `running` load
+    batch `abandoned` (360)."""
+    minutes = _get(ABANDON_RUNNING_AFTER_MINUTES_ENV)
+    return timedelta(minutes=int(minutes)) if minutes else DEFAULT_ABANDON_RUNNING_AFTER
+
+
+def alert_target() -> str:
+    """IOC_ALERT_TARGET: where a failed task is reported, `+`-separated: `log` (a line in the task
+    log), `table` (a row in `audit.alert`), and last, optionally, a webhook URL `http(s)://...` that
+    receives a JSON POST (`log+table`)."""
+    return _get(ALERT_TARGET_ENV) or DEFAULT_ALERT_TARGET

@@ -12,12 +12,22 @@ from ioc_pipeline.runner.catch_up import run_label as _run_label
 
 
 def default_args() -> dict:
-    """Scheduled runs retry a failed task (`config.task_retries`: the `run` command asks for none)."""
+    """Scheduled runs retry a failed task (`config.task_retries`: the `run` command asks for none).
+
+    A failed task alerts the IOC (`alerts.IocAlertNotifier`, targets from IOC_ALERT_TARGET); scheduled
+    extraction tasks hold the warehouse lock shared while they run (`task_lock`)."""
+    from ioc_pipeline.airflow_glue import task_lock
+    from ioc_pipeline.airflow_glue.alerts import IocAlertNotifier
+
     return {
         "owner": "ioc-data",
         "retries": config.task_retries(),
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
+        "on_failure_callback": [IocAlertNotifier(), task_lock.release],
+        "on_retry_callback": [task_lock.release],
+        "pre_execute": task_lock.take,
+        "post_execute": task_lock.release,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
@@ -136,6 +137,74 @@ def locate() -> WarehouseUrl:
         return WarehouseUrl(LOCAL_SERVER_URL)
     log.warning("no PostgreSQL answers on 127.0.0.1:5432: starting the embedded server")
     return start_embedded()
+
+
+# Checks of a configured WAREHOUSE_URL fail fast: a wrong URL is a typo, not a slow network.
+CHECK_CONNECT_TIMEOUT = 3
+URL_SCHEMES = ("postgresql", "postgres")
+
+
+class WarehouseError(Exception):
+    """A warehouse that cannot be used, said in one line (the command line prints it, exit code 2)."""
+
+
+def _one_line(exc: Exception) -> str:
+    """The gist of a libpq error: its last non-empty line (libpq lists every address it tried)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    return text.split(": ", 1)[1] if text.startswith("connection to server") and ": " in text else text
+
+
+def check_warehouse(url: WarehouseUrl, *, create: bool) -> None:
+    """Fail with one clear line unless `url` reaches a PostgreSQL that has its database.
+
+    `create`: create a missing database (bootstrap, and the default warehouse) rather than refuse it;
+    a database named explicitly in WAREHOUSE_URL is never created behind the run command's back.
+    """
+    scheme = url._parts.scheme
+    shown = url.redacted()
+    if scheme not in URL_SCHEMES:
+        hint = " (a SQLAlchemy URL: drop the `+driver`)" if "+" in scheme else ""
+        raise WarehouseError(f"WAREHOUSE_URL {shown}: scheme {scheme + '://' if scheme else 'missing'} is not "
+                             f"supported{hint}; expected postgresql://user:pass@host:port/database")
+    if not url.host.startswith("/"):
+        try:
+            socket.getaddrinfo(url.host, url.port)
+        except (socket.gaierror, UnicodeError):
+            raise WarehouseError(f"WAREHOUSE_URL {shown}: unknown host {url.host!r}") from None
+    try:
+        with psycopg.connect(url.url, connect_timeout=CHECK_CONNECT_TIMEOUT, autocommit=True):
+            return
+    except psycopg.OperationalError as exc:
+        message = _one_line(exc)
+        if f'database "{url.database}" does not exist' not in str(exc):
+            where = f"{url.host}:{url.port}"
+            if "refused" in str(exc).lower():
+                raise WarehouseError(f"WAREHOUSE_URL {shown}: no PostgreSQL answers at {where} "
+                                     f"(connection refused)") from None
+            if "timeout" in str(exc).lower():
+                raise WarehouseError(f"WAREHOUSE_URL {shown}: no answer from {where} within "
+                                     f"{CHECK_CONNECT_TIMEOUT}s") from None
+            raise WarehouseError(f"WAREHOUSE_URL {shown}: cannot connect to {where}: {message}") from None
+    except psycopg.Error as exc:  # e.g. an invalid URL syntax
+        raise WarehouseError(f"WAREHOUSE_URL {shown}: {_one_line(exc)}") from None
+    if not create:
+        raise WarehouseError(f"WAREHOUSE_URL {shown}: database {url.database!r} does not exist on "
+                             f"{url.host}:{url.port}; run `python -m ioc_pipeline bootstrap` to create it")
+    try:
+        ensure_database(url)
+    except psycopg.Error as exc:
+        raise WarehouseError(f"WAREHOUSE_URL {shown}: cannot create database {url.database!r}: "
+                             f"{_one_line(exc)}") from None
+
+
+def locate_checked(*, create: bool) -> WarehouseUrl:
+    """`locate()`, then `check_warehouse()`. The default warehouse (no WAREHOUSE_URL) is always
+    created when missing, as before; an explicit one only when `create` (the bootstrap command)."""
+    explicit = config.warehouse_url() is not None
+    url = locate()
+    check_warehouse(url, create=create or not explicit)
+    return url
 
 
 def ensure_database(url: WarehouseUrl) -> None:

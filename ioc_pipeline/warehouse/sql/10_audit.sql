@@ -8,7 +8,7 @@ create table if not exists audit.load_batch (
     started_at        timestamptz not null default now(),
     finished_at       timestamptz,
     status            text        not null default 'running'
-                      check (status in ('running', 'success', 'failed')),
+                      check (status in ('running', 'success', 'failed', 'abandoned')),
     rows_received     integer     not null default 0,
     rows_loaded       integer     not null default 0,
     rows_quarantined  integer     not null default 0,
@@ -17,6 +17,46 @@ create table if not exists audit.load_batch (
     run_label         text
 );
 create index if not exists load_batch_source_idx on audit.load_batch (source, started_at);
+
+-- `abandoned`: a batch left `running` by a process that died (kill -9, OOM, lost worker), marked so by
+-- the next run (ioc_pipeline/warehouse/batches.py). Databases bootstrapped before it get the new check.
+do $$
+begin
+    if not exists (select 1 from pg_constraint
+                    where conrelid = 'audit.load_batch'::regclass and contype = 'c'
+                      and pg_get_constraintdef(oid) like '%abandoned%') then
+        alter table audit.load_batch drop constraint if exists load_batch_status_check;
+        alter table audit.load_batch add constraint load_batch_status_check
+            check (status in ('running', 'success', 'failed', 'abandoned'));
+    end if;
+end $$;
+
+-- Who holds the warehouse run lock (ioc_pipeline/warehouse/lock.py): at most one row, written by the
+-- run command once it holds the advisory lock and deleted when it lets go, so a refused run can name
+-- the holder. A row whose backend_pid no longer holds the lock is left over from a killed run.
+create table if not exists audit.run_lock_holder (
+    lock_name       text        primary key,
+    run_label       text        not null,
+    pid             integer     not null,
+    host            text        not null,
+    backend_pid     integer     not null,
+    since           timestamptz not null default now(),
+    interval_from   date,
+    interval_to     date
+);
+
+-- One row per failed Airflow task, written by the alert notifier (ioc_pipeline/airflow_glue/alerts.py)
+-- when IOC_ALERT_TARGET includes `table`; the auditor role reads it (default privileges of audit).
+create table if not exists audit.alert (
+    alert_id        bigint generated always as identity primary key,
+    dag_id          text        not null,
+    task_id         text,
+    run_id          text,
+    logical_date    timestamptz,
+    try_number      integer,
+    error           text,
+    at              timestamptz not null default now()
+);
 
 -- One row per dbt node execution, written by the project's on-run-end hook.
 create table if not exists audit.dbt_node_run (
