@@ -23,9 +23,6 @@ ROOT = config.PROJECT_ROOT
 PIPELINE = ROOT / "ioc_pipeline"
 SIMULATOR = ROOT / "ioc_simulator"
 
-# ioc_simulator/calendar.py re-exports the pipeline's working calendar; another change is replacing
-# it with the simulator's own. Remove this allowance with it.
-SIMULATOR_IMPORTS_ALLOWED = {SIMULATOR / "calendar.py"}
 
 
 def _modules(folder: Path) -> list[Path]:
@@ -74,9 +71,7 @@ def test_the_demo_module_is_imported_lazily_and_by_the_command_line_only():
 
 
 def test_the_simulator_imports_nothing_from_the_pipeline():
-    offenders = {path: names for path, names in _importers(SIMULATOR, "ioc_pipeline").items()
-                 if ROOT / path not in SIMULATOR_IMPORTS_ALLOWED}
-    assert offenders == {}
+    assert _importers(SIMULATOR, "ioc_pipeline") == {}
 
 
 def test_airflow_glue_is_imported_by_the_dags_only():
