@@ -12,6 +12,7 @@ from ioc_pipeline.sources.formats import (
     UnreadableValue,
     canonical_json,
     canonical_json_bytes,
+    check_source_datetime,
     parse_source_datetime,
     pseudonymise,
     record_hash,
@@ -174,3 +175,20 @@ def test_the_fast_date_path_reads_and_refuses_as_the_general_one(value, expected
     else:
         with pytest.raises(UnreadableValue, match=expected):
             parse_source_datetime(value)
+
+
+def test_checking_a_date_refuses_exactly_what_parsing_refuses():
+    days = [f"{y}{m}{d}" for y in ("0000", "0001", "1900", "2023", "2024", "9999")
+            for m in ("00", "01", "02", "04", "12", "13") for d in ("00", "01", "28", "29", "30", "31", "32")]
+    times = ["000000", "235959", "240000", "236000", "235960", "999999", "120000"]
+    others = ["", " ", "2024071508150", "202407150815000", "２０２４０７１５０８１５００", "15/07/2024 08:15:00",
+              "31/02/2024 08:00:00", " 20240715081500", "2024-07-15T08:15:00", None, 20240715081500, ["x"]]
+    for value in [day + time for day in days for time in times] + others:
+        try:
+            parse_source_datetime(value)
+        except UnreadableValue as exc:
+            with pytest.raises(UnreadableValue) as checked:
+                check_source_datetime(value)
+            assert str(checked.value) == str(exc), value
+        else:
+            check_source_datetime(value)
