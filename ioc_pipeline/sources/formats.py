@@ -7,8 +7,8 @@ day (31 February), is unreadable: the caller quarantines the record rather than 
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import hmac
 import json
 import re
 from datetime import date, datetime
@@ -156,4 +156,17 @@ def pseudonymise(identifier: object, key: bytes) -> str | None:
         normalised = _WHITESPACE.sub("", text).upper()
         if not normalised:
             return None
-    return hmac.digest(key, normalised.encode("utf-8"), "sha256").hex()
+    inner, outer = _hmac_sha256_pads(key)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(normalised.encode("utf-8"))
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _hmac_sha256_pads(key: bytes) -> tuple:
+    """HMAC-SHA-256 (RFC 2104) with the key's two padded blocks hashed once, not for every ID:
+    `hmac.new(key, msg, sha256).hexdigest()` is the same value at about three times the cost."""
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in block)), hashlib.sha256(bytes(b ^ 0x5C for b in block)))

@@ -192,3 +192,12 @@ def test_checking_a_date_refuses_exactly_what_parsing_refuses():
             assert str(checked.value) == str(exc), value
         else:
             check_source_datetime(value)
+
+
+@pytest.mark.parametrize("key", [b"", b"k", b"test-key", b"x" * 64, b"y" * 65, bytes(range(256)) * 2])
+def test_pseudonymise_is_hmac_sha256_for_any_key_length(key):
+    import hashlib
+    import hmac
+
+    for identifier in ("079201012345", "3500000001", "ab12CD"):
+        assert pseudonymise(identifier, key) == hmac.new(key, identifier.upper().encode(), hashlib.sha256).hexdigest()
