@@ -117,10 +117,11 @@ def canonical_json(record: object) -> str:
 #    the stdlib way (a string containing them too: a few needless slow paths, never a wrong hash);
 #  - for what JSON has no value for: datetimes, dataclasses, subclasses of str/int/dict/list
 #    (passed through to `default`, i.e. TypeError, and then to the stdlib, which decides as before),
-#    integers beyond 64 bits (TypeError, stdlib), NaN and ±Infinity (orjson writes null, the stdlib
-#    NaN/Infinity, which jsonb refuses anyway: a JSON decoder never produces them, except Python's
-#    own lenient one; see raw_loader), UUIDs, enums and orjson fragments (orjson serialises them,
-#    the stdlib raises).
+#    integers beyond 64 bits (TypeError, stdlib), UUIDs, enums and orjson fragments (orjson serialises
+#    them, the stdlib raises), and NaN/±Infinity: orjson writes null where the stdlib writes NaN or
+#    Infinity. Those are not JSON and no JSON decoder produces them except Python's lenient one; the
+#    dossier client refuses a page carrying them (`one_stop_shop.decode_page`), as its batch used to
+#    fail when jsonb refused the payload. A record built in Python with one would be stored with null.
 _ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
                    | orjson.OPT_PASSTHROUGH_SUBCLASS)
 

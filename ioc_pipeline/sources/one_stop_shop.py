@@ -108,4 +108,24 @@ def decode_page(response: requests.Response) -> object:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass
-    return response.json()
+    value = response.json()
+    if _has_non_finite_number(value):
+        # NaN and Infinity are not JSON, only Python's decoder reads them: a dossier carrying one used to
+        # fail its batch when jsonb refused the payload; refused here, the page says why.
+        raise ValueError("NaN or Infinity in the reply")
+    return value
+
+
+def _has_non_finite_number(value: object) -> bool:
+    """Only ever run on the rare pages orjson did not read."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

@@ -40,7 +40,7 @@ PAGES = [
     b'{"items": [{"big": 18446744073709551616, "neg": -9223372036854775809, "ok": 9223372036854775807}]}',
     b'{"items": [{"digits": "1234567890123456789012"}]}',
     b'{"items": [{"a": 1, "a": 2}]}',
-    b'{"items": [{"nan": NaN, "inf": Infinity}]}',           # not JSON; Python's decoder reads it anyway
+    b'{"items": [{"nan": NaN, "inf": Infinity}]}',           # not JSON; Python's decoder reads it
     b'{"items": [{"s": "\\ud800"}]}',                         # lone surrogate: Python's decoder reads it
     b'{"items": [1e400]}',
     b'\xef\xbb\xbf{"items": []}',                              # BOM
@@ -53,6 +53,11 @@ PAGES = [
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
                                           "application/json; charset=latin-1"])
 def test_a_page_decodes_as_response_json_did(body, content_type):
+    if b"NaN" in body or b"1e400" in body:
+        # not JSON; Python reads it, and the batch used to fail when jsonb refused the payload
+        with pytest.raises(ValueError, match="NaN or Infinity"):
+            decode_page(_response(body, content_type))
+        return
     try:
         expected = _response(body, content_type).json()
     except ValueError as exc:
