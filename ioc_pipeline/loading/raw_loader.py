@@ -72,12 +72,13 @@ def finish_batch(url: str, batch_id: int, status: str, counts: BatchCounts, erro
 
 # The records' COPY data goes to the writer thread in blocks of about this size,
 FLUSH_BYTES = 256 * 1024
-# at most this many blocks ahead of it (memory stays flat: a few MiB whatever the batch size),
-QUEUE_BLOCKS = 16
-# and the writer moves staging into raw every this many rows (COPY, INSERT, TRUNCATE, next COPY):
-ROWS_PER_ROUND = 20_000
-# so that a round's staging stays in the backend's memory (PostgreSQL's default is 8 MB).
-TEMP_BUFFERS = "64MB"
+# and the writer moves staging into raw every this many rows (COPY, INSERT, TRUNCATE, next COPY),
+ROWS_PER_ROUND = 10_000
+# with up to about a round (dossiers: ~1.2 KB a row) queued ahead of it, so that the reading side
+# goes on while the server inserts a round (memory stays flat: about 12 MiB whatever the batch size),
+QUEUE_BLOCKS = 48
+# and a round's staging stays in the backend's memory (PostgreSQL's default temp_buffers is 8 MB).
+TEMP_BUFFERS = "32MB"
 
 _DATA, _END, _ABORT = "data", "end", "abort"  # what the reading side tells the writer: (kind, content, rows)
 
