@@ -1,12 +1,20 @@
 """Load one extraction into a raw table: all of it or none of it, each version once.
 
-Records stream from the source straight into a PostgreSQL `COPY` into a temporary table, then one
-`INSERT ... ON CONFLICT DO NOTHING` moves the new versions into raw, all inside one transaction: if
-the source fails half way, or the process dies, nothing of the batch remains. The batch itself is
-recorded in `audit.load_batch` in separate, committed statements so that a failed attempt is visible.
-A process killed during the load (kill -9, OOM, a lost worker) leaves its batch row `running` with no
-`finished_at` for ever (tests/tasks/test_extraction_faults.py): a `running` batch whose `started_at` is more
-than a few hours old (a million dossiers load in minutes) is a dead attempt, not one in progress.
+Records stream from the source into a PostgreSQL `COPY` (binary) into a temporary staging table, and
+every round of `ROWS_PER_ROUND` rows an `INSERT ... SELECT ... ON CONFLICT DO NOTHING` moves the new
+versions into raw (a version is the record's key + the SHA-256 of its canonical JSON); all of it inside
+one transaction: if the source fails half way, or the process dies, nothing of the batch remains.
+The caller's thread does the per-record work (canonical JSON once, for both record_hash and payload;
+the entity's checks; the COPY row), and a writer thread owns the connection and the transaction, so
+that PostgreSQL inserts one round while Python prepares the next (`_StagingWriter`).
+Refused records go to raw.quarantine with the reason and their content, in the same transaction; a
+required field that no record of the batch carries is schema drift and fails the batch.
+
+The batch itself is recorded in `audit.load_batch` in separate, committed statements so that a failed
+attempt is visible. A process killed during the load (kill -9, OOM, a lost worker) leaves its batch
+row `running` with no `finished_at` for ever (tests/tasks/test_extraction_faults.py): a `running` batch
+whose `started_at` is more than a few hours old (a million dossiers load in minutes) is a dead attempt,
+not one in progress.
 """
 
 from __future__ import annotations

@@ -164,3 +164,15 @@ def test_binary_copy_rows_read_back_as_the_values(db):
         encode(("x", datetime(2024, 7, 16), None, 1, 1, "{}"))
     with pytest.raises(ValueError, match="no binary COPY encoder"):
         row_encoder(["text", "numeric"])
+
+
+def test_a_version_delivered_twice_in_one_round_is_stored_once(fresh, monkeypatch):
+    monkeypatch.setattr(raw_loader, "ROWS_PER_ROUND", 10_000)  # the whole batch in one INSERT
+    url, conn = fresh
+    good, records = _records()
+    records.insert(12, dict(records[11]))  # also right next to each other
+    result = load_batch(url.url, DOSSIER, iter(records), KEY)
+    assert result.status == "success", result.error
+    assert (result.counts.received, result.counts.loaded, result.counts.quarantined, result.counts.duplicate) \
+        == (65, 50, 4, 11)
+    assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 50
