@@ -15,6 +15,10 @@
    iterator) and the rest (validation, hashing, COPY, insert), the time to the first page (the
    simulator generates a window's records on its first page request), the peak RSS of this process
    (`ru_maxrss`) and of the simulator process (`VmHWM`).
+4. Side by side, in the same run: PostgreSQL's own `\\copy` (psql) of the same rows (raw's loaded
+   columns, dumped to a COPY text file after the extraction) into a logged table shaped like raw, and
+   the ratio of the extraction's rate from the first record on to it. Every figure carries the load
+   average: the machine is shared, compare within a run.
 
 Why one window by default: the streaming simulator generates, for a window [lo, hi), every submission
 day from lo − 250 days (a dossier's longest life) to hi, so month windows make it regenerate up to
@@ -31,10 +35,12 @@ import logging
 import os
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -74,6 +80,17 @@ def child_hwm_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def load_average() -> str:
+    return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
+def run_psql(url: str, *commands: str) -> None:
+    args = ["psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    for command in commands:
+        args += ["-c", command]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
 
 
 def intervals(by: str) -> list[tuple[datetime, datetime]]:
@@ -179,13 +196,36 @@ def main(argv: list[str] | None = None) -> int:
             size = conn.execute("select pg_total_relation_size('raw.one_stop_shop__dossier')").fetchone()[0]
         first_wait = sum(first_pages)
         paging = total - first_wait
+        load_after = load_average()
+
+        # psql's \copy of the same rows, into a raw-shaped table
+        workdir = Path(tempfile.mkdtemp(prefix="ioc_bench_"))
+        try:
+            data_file = workdir / "dossiers.copy"
+            columns = "dossier_code, source_updated_at, applicant_key, record_hash, payload"
+            run_psql(url.url, f"\\copy (select {columns} from raw.one_stop_shop__dossier) to '{data_file}'")
+            with psycopg.connect(url.url, autocommit=True) as conn:
+                conn.execute("create schema bench")
+                conn.execute("create table bench.copy_target (like raw.one_stop_shop__dossier including all)")
+                conn.execute("alter table bench.copy_target alter column batch_id set default 0, "
+                             "alter column received_at set default now()")
+                conn.execute("checkpoint")
+            t0 = time.perf_counter()
+            run_psql(url.url, f"\\copy bench.copy_target ({columns}) from '{data_file}'")
+            copy_seconds = time.perf_counter() - t0
+            load_copy = load_average()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         print()
         print(f"Extraction over HTTP — {args.rows:,} dossiers expected, {received:,} received, {loaded:,} loaded, "
               f"{in_raw:,} in raw; {os.cpu_count()} CPUs; {pg_version.split(',')[0]}")
         print(f"- end to end: {total:.1f} s = {received / total:,.0f} rows/s "
-              f"({len(first_pages)} interval(s), page_size {args.page_size})")
+              f"({len(first_pages)} interval(s), page_size {args.page_size}) [{load_after}]")
         print(f"- waiting for the first page of each interval (simulator generating its window): {first_wait:.1f} s")
         print(f"- from the first record on: {paging:.1f} s = {received / paging:,.0f} rows/s")
+        print(f"- side by side: psql \\copy of the same {in_raw:,} rows into a raw-shaped table (PK + index): "
+              f"{copy_seconds:.1f} s = {in_raw / copy_seconds:,.0f} rows/s [{load_copy}]; extraction from the "
+              f"first record on / \\copy = {(received / paging) / (in_raw / copy_seconds):.2f}×")
         print(f"- of the whole, waiting on the source iterator (HTTP, simulator's JSON encoding, client JSON "
               f"decoding, incl. first pages): {timer.wait:.1f} s; loader's own work (hash, validate, COPY, "
               f"insert): {total - timer.wait:.1f} s")

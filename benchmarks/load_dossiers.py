@@ -1,27 +1,35 @@
 """How fast one-stop-shop dossiers go into raw, and where the time goes. Prints figures; not a test.
 
-    .venv/bin/python benchmarks/load_dossiers.py [--rows 1000000] [--keep] [--seed 2024] [--to-sql-rows 50000]
+    .venv/bin/python benchmarks/load_dossiers.py [--rows 1000000] [--repeat 2] [--keep] [--seed 2024]
+        [--to-sql-rows 50000]
 
 Makes its own database `ioc_bench_<random>` on the server `locate()` finds (dropped at the end unless
-`--keep`), bootstraps it, and streams N generated dossier records (deterministic for a seed, one dict
-at a time: memory stays flat whatever N) through:
+`--keep`), bootstraps it, writes N generated dossier records (deterministic for a seed) once as the
+API's JSON pages (1000 records a page) and once as a COPY text file of the loader's columns (neither
+is timed), then measures:
 
-1. `raw_loader.load_batch(..., DOSSIER, ...)` end to end (validation + COPY + insert into raw), then a
-   second time with the same records (everything is a duplicate, 0 loaded), with the process's peak RSS;
-2. the Python work alone, no database: generate; generate + canonical JSON/sha256 + validation
-   (`prepare_dossier`, incl. the HMAC of the ID) + payload `json.dumps` — exactly what the loader does
-   per record before `copy.write_row` — and a per-stage breakdown on a sample;
-3. PostgreSQL's own `\\copy` (psql) of the same rows, pre-serialised to a COPY text file with the
-   loader's columns, into (a) a temp table shaped like the loader's staging table and (b) a logged
-   table shaped like raw (primary key + index); plus the loader's second phase alone
-   (`INSERT ... SELECT DISTINCT ON ... ON CONFLICT DO NOTHING` from a filled staging table);
-4. for reference, `pandas.DataFrame.to_sql(method="multi")` on a smaller number of rows, extrapolated.
+1. side by side, `--repeat` rounds of: `raw_loader.load_batch(..., DOSSIER, ...)` end to end (hash,
+   validation, COPY, insert into raw, one transaction) with the records streamed one dict at a time
+   from the generator (its cost included, as in the first version of this benchmark); the same with
+   the records decoded from the API pages by orjson (what the HTTP client does, the simulator's work
+   excluded); and PostgreSQL's own `\\copy` (psql) of the same rows into a logged table shaped like raw
+   (primary key + index). Each on an empty table; the ratios loader / `\\copy` are printed per round,
+   and every figure carries the machine's load average (the machine is shared: compare within a run);
+2. a re-load of the same records (everything a duplicate, 0 loaded), and the process's peak RSS;
+3. the Python work alone, no database: generating; generating + exactly the loader's per-record work
+   (canonical JSON once, sha256, `prepare_dossier` incl. the HMAC of the ID, the binary COPY row);
+   decoding the pages; and a per-stage breakdown on a sample;
+4. PostgreSQL alone: `\\copy` into a temp table shaped like the loader's staging table (no index), and
+   the insert from a filled staging table into a raw-shaped one, as the loader did before
+   (`INSERT ... SELECT DISTINCT ON ... ORDER BY ... ON CONFLICT DO NOTHING`) and as it does now (no
+   DISTINCT ON; the loader runs it once per round of 20,000 rows, overlapped with its own work);
+5. for reference, `pandas.DataFrame.to_sql(method="multi")` on a smaller number of rows, extrapolated.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
 import logging
 import math
 import os
@@ -37,6 +45,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
 
+import orjson
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +55,9 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 from ioc_pipeline import config  # noqa: E402
 from ioc_pipeline.config import VN  # noqa: E402
 from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER  # noqa: E402
+from ioc_pipeline.loading.copy_binary import row_encoder  # noqa: E402
 from ioc_pipeline.loading.raw_loader import load_batch  # noqa: E402
-from ioc_pipeline.sources.formats import record_hash  # noqa: E402
+from ioc_pipeline.sources.formats import canonical_json_bytes  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402
 from ioc_pipeline.warehouse.locate import ensure_database, locate  # noqa: E402
 
@@ -183,12 +193,16 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def load_average() -> str:
+    return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
 def loader_row(record: dict) -> tuple:
-    """Exactly what `raw_loader._copy_records` computes for a readable record."""
-    digest = record_hash(record)
+    """What `raw_loader._stream_records` computes for a readable record: the values it COPYs."""
+    payload = canonical_json_bytes(record)
     if not isinstance(record, dict):
         raise TypeError("not a dict")
-    return DOSSIER.prepare(record, PII_KEY) + (digest, json.dumps(record, ensure_ascii=False))
+    return DOSSIER.prepare(record, PII_KEY) + (hashlib.sha256(payload).hexdigest(), payload)
 
 
 def copy_text(value) -> str:
@@ -197,7 +211,28 @@ def copy_text(value) -> str:
         return "\\N"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def api_pages(n: int, seed: int, page_size: int = 1000) -> Iterator[bytes]:
+    """The records as the API's pages would carry them: one `{"total", "items"}` JSON document a page."""
+    items: list[dict] = []
+    for record in generate_dossiers(n, seed):
+        items.append(record)
+        if len(items) == page_size:
+            yield orjson.dumps({"total": n, "items": items})
+            items = []
+    if items:
+        yield orjson.dumps({"total": n, "items": items})
+
+
+def records_from_pages(path: Path) -> Iterator[object]:
+    """What `OneStopShopClient.dossiers` does with each page it receives: decode it, yield its items."""
+    with open(path, "rb") as pages:
+        for line in pages:
+            yield from orjson.loads(line)["items"]
 
 
 def timed(fn, *args, **kwargs):
@@ -233,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database (and the COPY file)")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--to-sql-rows", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="rounds of [loader from generator, loader from pages, psql \\copy] side by side")
+    parser.add_argument("--to-sql-rows", type=int, default=50_000, help="0 skips the pandas reference")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     n, seed = args.rows, args.seed
@@ -243,54 +280,103 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ioc_bench_"))
     rows: list[tuple[str, int, float, str]] = []  # step, rows, seconds, note
     facts: list[str] = []
+    ratios: list[str] = []
 
-    def report(step: str, count: int, seconds: float, note: str = "") -> None:
+    def report(step: str, count: int, seconds: float, note: str = "") -> float:
+        note = f"{note} [{load_average()}]".strip()
         rows.append((step, count, seconds, note))
         print(f"  {step}: {count:,} rows in {seconds:.2f} s ({count / seconds:,.0f} rows/s) {note}", flush=True)
+        return count / seconds
 
-    print(f"database {url.redacted()}, {n:,} rows, seed {seed}", flush=True)
+    def fresh_raw() -> None:
+        with psycopg.connect(url.url, autocommit=True) as conn:
+            conn.execute(f"truncate {DOSSIER.table}, raw.quarantine")
+            conn.execute("checkpoint")
+
+    print(f"database {url.redacted()}, {n:,} rows, seed {seed}, {load_average()}", flush=True)
     try:
         ensure_database(url)
         bootstrap(url)
         with psycopg.connect(url.url) as conn:
             facts.append(conn.execute("select version()").fetchone()[0])
+
+        # Inputs written beforehand, not part of any figure: the API's pages, and psql's COPY text file.
+        pages_file, data_file = workdir / "pages.jsonl", workdir / "dossiers.copy"
+        start = time.perf_counter()
+        with open(pages_file, "wb") as out:
+            for page in api_pages(n, seed):
+                out.write(page + b"\n")
+        with open(data_file, "w", encoding="utf-8") as out:
+            for record in generate_dossiers(n, seed):
+                out.write("\t".join(copy_text(v) for v in loader_row(record)))
+                out.write("\n")
+        facts.append(f"inputs written in {time.perf_counter() - start:.1f} s (not part of any figure): API pages "
+                     f"{pages_file.stat().st_size / 2**20:,.0f} MiB, COPY text file "
+                     f"{data_file.stat().st_size / 2**20:,.0f} MiB")
+        columns = ", ".join(COLUMNS)
+        with psycopg.connect(url.url, autocommit=True) as conn:
+            conn.execute("create schema bench")
         rss_before = peak_rss_mib()
 
-        # 1. the loader, end to end, twice
+        # 1. side by side, `--repeat` times: the loader (records from the generator, then from the pages)
+        #    and psql's \copy of the same rows into a raw-shaped table, each on an empty table
         interval = dict(interval_start=START, interval_end=START + timedelta(days=DAYS), run_label="benchmark")
-        seconds, first = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
-        assert first.status == "success" and first.counts.loaded == n, first
-        rss_first = peak_rss_mib()
-        report("load_batch, first load", n, seconds, f"(loaded {first.counts.loaded:,})")
+        for round_number in range(1, args.repeat + 1):
+            fresh_raw()
+            seconds, first = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
+            assert first.status == "success" and first.counts.loaded == n, first
+            generated = report(f"[{round_number}] load_batch, records from the generator", n, seconds,
+                               f"(loaded {first.counts.loaded:,})")
+            rss_generated = peak_rss_mib()
+            fresh_raw()
+            seconds, paged = timed(load_batch, url.url, DOSSIER, records_from_pages(pages_file), PII_KEY, **interval)
+            assert paged.status == "success" and paged.counts.loaded == n, paged
+            from_pages = report(f"[{round_number}] load_batch, records decoded from API pages (orjson)", n, seconds,
+                                f"(loaded {paged.counts.loaded:,})")
+            with psycopg.connect(url.url, autocommit=True) as conn:
+                conn.execute("drop table if exists bench.copy_target")
+                raw_shaped_table(conn, "bench.copy_target")
+                conn.execute("checkpoint")
+            seconds, _ = timed(run_psql, url.url, f"\\copy bench.copy_target ({columns}) from '{data_file}'")
+            copied = report(f"[{round_number}] psql \\copy into raw-shaped table (PK + index)", n, seconds)
+            ratios.append(f"round {round_number}: loader from the generator {generated / copied:.2f}×, "
+                          f"from API pages {from_pages / copied:.2f}× psql \\copy")
+            print(f"  -> {ratios[-1]}", flush=True)
+
+        # 2. the re-load: everything is a duplicate (raw holds the pages run's rows)
         seconds, second = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
         assert second.status == "success" and second.counts.loaded == 0, second
-        rss_second = peak_rss_mib()
         report("load_batch, re-load (all duplicate)", n, seconds,
                f"(loaded {second.counts.loaded:,}, duplicate {second.counts.duplicate:,})")
+        rss_after = peak_rss_mib()
         with psycopg.connect(url.url) as conn:
             size = conn.execute("select pg_total_relation_size(%s)", (DOSSIER.table,)).fetchone()[0]
-        facts.append(f"peak RSS: {rss_before:.0f} MiB before loading, {rss_first:.0f} MiB after the first "
-                     f"load, {rss_second:.0f} MiB after the re-load")
+        facts.append(f"peak RSS: {rss_before:.0f} MiB before loading, {rss_generated:.0f} MiB after the first "
+                     f"load, {rss_after:.0f} MiB after all loads")
         facts.append(f"{DOSSIER.table}: {size / 2**20:,.0f} MiB with indexes for {n:,} rows")
 
-        # 2. the Python work alone
+        # 3. the Python work alone, no database
         def generate_only():
             for _ in generate_dossiers(n, seed):
                 pass
 
         def python_only():
+            encode = row_encoder(["text", "timestamptz", "text", "text", "jsonb"])
             for record in generate_dossiers(n, seed):
-                loader_row(record)
+                encode(loader_row(record))
 
         seconds_gen, _ = timed(generate_only)
         report("generate records only (no DB)", n, seconds_gen)
         seconds_py, _ = timed(python_only)
-        report("generate + hash + validate + serialise (no DB)", n, seconds_py,
+        report("generate + canonical JSON/sha256 + validate + COPY row (no DB)", n, seconds_py,
                f"(without generation: {seconds_py - seconds_gen:.2f} s)")
+        seconds_dec, _ = timed(lambda: sum(1 for _ in records_from_pages(pages_file)))
+        report("decode the API pages only (orjson, no DB)", n, seconds_dec)
 
         sample = min(n, 200_000)
-        stages = dict.fromkeys(("generate", "canonical JSON + sha256", "validate (prepare_dossier)",
-                                "payload json.dumps"), 0)
+        stages = dict.fromkeys(("generate", "canonical JSON (orjson)", "sha256", "validate (prepare_dossier)",
+                                "binary COPY row"), 0)
+        encode = row_encoder(["text", "timestamptz", "text", "text", "jsonb"])
         clock = time.perf_counter_ns
         records = generate_dossiers(sample, seed)
         while True:
@@ -299,85 +385,76 @@ def main(argv: list[str] | None = None) -> int:
             t1 = clock()
             if record is None:
                 break
-            record_hash(record)
+            payload = canonical_json_bytes(record)
             t2 = clock()
-            DOSSIER.prepare(record, PII_KEY)
+            digest = hashlib.sha256(payload).hexdigest()
             t3 = clock()
-            json.dumps(record, ensure_ascii=False)
+            values = DOSSIER.prepare(record, PII_KEY)
             t4 = clock()
-            for stage, spent in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            encode(values + (digest, payload))
+            t5 = clock()
+            for stage, spent in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 stages[stage] += spent
         facts.append(f"per-record Python cost (sample of {sample:,}): " + ", ".join(
             f"{stage} {spent / sample / 1000:.1f} µs" for stage, spent in stages.items()))
 
-        # 3. PostgreSQL's own COPY of the same rows
-        data_file = workdir / "dossiers.copy"
-        with open(data_file, "w", encoding="utf-8") as out:
-            start = time.perf_counter()
-            for record in generate_dossiers(n, seed):
-                out.write("\t".join(copy_text(v) for v in loader_row(record)))
-                out.write("\n")
-            seconds = time.perf_counter() - start
-        facts.append(f"COPY text file: {data_file.stat().st_size / 2**20:,.0f} MiB, written in {seconds:.1f} s "
-                     f"(not part of any figure)")
-        columns = ", ".join(COLUMNS)
+        # 4. PostgreSQL alone: \copy into the loader's staging shape, and the loader's insert from staging
         with psycopg.connect(url.url, autocommit=True) as conn:
-            conn.execute("create schema bench")
-            raw_shaped_table(conn, "bench.copy_target")
-            raw_shaped_table(conn, "bench.insert_target")
             conn.execute("checkpoint")
         seconds, _ = timed(run_psql, url.url, *STAGING_DDL, f"\\copy pg_temp.incoming ({columns}) from '{data_file}'")
         report("psql \\copy into temp staging table (no index)", n, seconds)
-        with psycopg.connect(url.url, autocommit=True) as conn:
-            conn.execute("checkpoint")
-        seconds, _ = timed(run_psql, url.url, f"\\copy bench.copy_target ({columns}) from '{data_file}'")
-        report("psql \\copy into raw-shaped table (PK + index)", n, seconds)
+        for label, select in (
+                ("SQL only: INSERT…SELECT DISTINCT ON … ON CONFLICT DO NOTHING (before)",
+                 f"select distinct on (dossier_code, record_hash) {columns}, 0, now() from pg_temp.incoming "
+                 "order by dossier_code, record_hash"),
+                ("SQL only: INSERT…SELECT … ON CONFLICT DO NOTHING (now, in one go)",
+                 f"select {columns}, 0, now() from pg_temp.incoming")):
+            with psycopg.connect(url.url, autocommit=True) as conn:
+                conn.execute("drop table if exists bench.insert_target")
+                raw_shaped_table(conn, "bench.insert_target")
+                conn.execute("checkpoint")
+            with psycopg.connect(url.url) as conn, conn.transaction():
+                for ddl in STAGING_DDL:
+                    conn.execute(ddl)
+                with open(data_file, "rb") as source, conn.cursor().copy(
+                        f"copy pg_temp.incoming ({columns}) from stdin") as copy:
+                    while block := source.read(1 << 20):
+                        copy.write(block)
+                conn.execute("analyze pg_temp.incoming")
+                start = time.perf_counter()
+                inserted = conn.execute(f"insert into bench.insert_target ({columns}, batch_id, received_at) "
+                                        f"{select} on conflict do nothing").rowcount
+                seconds = time.perf_counter() - start
+            assert inserted == n, inserted
+            report(label, n, seconds)
 
-        # The loader's second phase alone, on a staging table filled from the same file.
-        with psycopg.connect(url.url) as conn, conn.transaction():
-            for ddl in STAGING_DDL:
-                conn.execute(ddl)
-            with open(data_file, "rb") as source, conn.cursor().copy(
-                    f"copy pg_temp.incoming ({columns}) from stdin") as copy:
-                while block := source.read(1 << 20):
-                    copy.write(block)
-            conn.execute("analyze pg_temp.incoming")
-            start = time.perf_counter()
-            inserted = conn.execute(
-                f"""insert into bench.insert_target ({columns}, batch_id, received_at)
-                    select distinct on (dossier_code, record_hash) {columns}, 0, now()
-                      from pg_temp.incoming order by dossier_code, record_hash
-                    on conflict do nothing""").rowcount
-            seconds = time.perf_counter() - start
-        assert inserted == n, inserted
-        report("SQL only: INSERT…SELECT DISTINCT ON from staging into raw-shaped table", n, seconds)
+        # 5. pandas.to_sql, for reference
+        if args.to_sql_rows:
+            import pandas as pd
+            import sqlalchemy
+            from sqlalchemy.dialects.postgresql import JSONB
 
-        # 4. pandas.to_sql, for reference
-        import pandas as pd
-        import sqlalchemy
-        from sqlalchemy.dialects.postgresql import JSONB
-
-        m = min(n, args.to_sql_rows)
-        frame_rows = []
-        for record in generate_dossiers(m, seed):
-            values = loader_row(record)
-            frame_rows.append(values[:-1] + (record,))  # JSONB column: SQLAlchemy serialises the dict
-        frame = pd.DataFrame(frame_rows, columns=list(COLUMNS))
-        del frame_rows
-        chunksize = PSYCOPG_MAX_PARAMS // len(COLUMNS)
-        engine = sqlalchemy.create_engine(url.url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with psycopg.connect(url.url, autocommit=True) as conn:
-            raw_shaped_table(conn, "bench.to_sql_target")
-        try:
-            seconds, _ = timed(frame.to_sql, "to_sql_target", engine, schema="bench", if_exists="append",
-                               index=False, method="multi", chunksize=chunksize, dtype={"payload": JSONB()})
-        finally:
-            engine.dispose()
-        rows.append(("pandas to_sql(method='multi'), extrapolated", m, seconds,
-                     f"(measured on {m:,} rows only, chunksize {chunksize:,}, DataFrame built beforehand; "
-                     f"extrapolated to {n:,} rows: ~{n / m * seconds:,.0f} s)"))
-        print(f"  pandas to_sql: {m:,} rows in {seconds:.2f} s ({m / seconds:,.0f} rows/s, "
-              f"chunksize {chunksize:,})", flush=True)
+            m = min(n, args.to_sql_rows)
+            frame_rows = []
+            for record in generate_dossiers(m, seed):
+                values = loader_row(record)
+                frame_rows.append(values[:-1] + (record,))  # JSONB column: SQLAlchemy serialises the dict
+            frame = pd.DataFrame(frame_rows, columns=list(COLUMNS))
+            del frame_rows
+            chunksize = PSYCOPG_MAX_PARAMS // len(COLUMNS)
+            engine = sqlalchemy.create_engine(url.url.replace("postgresql://", "postgresql+psycopg://", 1))
+            with psycopg.connect(url.url, autocommit=True) as conn:
+                raw_shaped_table(conn, "bench.to_sql_target")
+            try:
+                seconds, _ = timed(frame.to_sql, "to_sql_target", engine, schema="bench", if_exists="append",
+                                   index=False, method="multi", chunksize=chunksize, dtype={"payload": JSONB()})
+            finally:
+                engine.dispose()
+            rows.append(("pandas to_sql(method='multi'), extrapolated", m, seconds,
+                         f"(measured on {m:,} rows only, chunksize {chunksize:,}, DataFrame built beforehand; "
+                         f"extrapolated to {n:,} rows: ~{n / m * seconds:,.0f} s)"))
+            print(f"  pandas to_sql: {m:,} rows in {seconds:.2f} s ({m / seconds:,.0f} rows/s, "
+                  f"chunksize {chunksize:,})", flush=True)
 
         # the table
         print()
@@ -388,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         for step, count, seconds, note in rows:
             print(f"{step:<{width}}  {count:>10,}  {seconds:>8.2f}  {count / seconds:>9,.0f}")
         print()
+        for ratio in ratios:
+            print(f"- {ratio}")
         for step, count, seconds, note in rows:
             if note:
                 print(f"- {step}: {note}")

@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
+import orjson
 import requests
 
 from ioc_pipeline.sources.formats import to_iso_vn
@@ -82,6 +83,49 @@ class OneStopShopClient:
             raise SourceError(f"one-stop-shop API answered HTTP {response.status_code}: {response.text[:300]}")
         self.pages_read += 1
         try:
-            return response.json()
+            return decode_page(response)
         except ValueError:
             raise SourceError(f"page {page}: reply is not JSON") from None
+
+
+# Integers orjson cannot hold as int64/uint64 it turns into floats (a 20-digit number would lose digits and
+# change its record's hash); `response.json()` keeps them exact. A page with a run of 19 digits (which
+# can be such a number, or just a long string of digits) is decoded the way it always was.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def decode_page(response: requests.Response) -> object:
+    """`response.json()`, the same value at a third of the cost: orjson, when it reads the page the same way.
+
+    Anything orjson refuses (NaN, lone surrogates, invalid UTF-8, ...) or might read differently (a
+    charset other than UTF-8, integers beyond 64 bits) goes to `response.json()`, which decides as before.
+    """
+    body = response.content
+    if (response.encoding or "utf-8").lower().replace("-", "").replace("_", "") == "utf8" \
+            and _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    value = response.json()
+    if _has_non_finite_number(value):
+        # NaN and Infinity are not JSON, only Python's decoder reads them: a dossier carrying one used to
+        # fail its batch when jsonb refused the payload; refused here, the page says why.
+        raise ValueError("NaN or Infinity in the reply")
+    return value
+
+
+def _has_non_finite_number(value: object) -> bool:
+    """Only ever run on the rare pages orjson did not read."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

@@ -61,3 +61,59 @@ def test_departments_need_a_known_level_and_readable_validity():
         prepare_department({**good, "level": "BO"}, KEY)
     with pytest.raises(RecordRefused, match="validTo: impossible date"):
         prepare_department({**good, "validTo": "2024-02-30"}, KEY)
+
+
+def _rules_as_written(record, pii_key):
+    """prepare_dossier as the contract reads (and as it was written before it was made faster)."""
+    from ioc_pipeline.loading.entities.one_stop_shop import (
+        DOSSIER_DATES, DOSSIER_INTEGERS, DOSSIER_LISTS, DOSSIER_REQUIRED, SUPPLEMENT_DATES)
+    from ioc_pipeline.loading.raw_entity import read_datetime, require_fields
+    from ioc_pipeline.sources.formats import parse_source_datetime
+
+    require_fields(record, DOSSIER_REQUIRED)
+    for field in DOSSIER_DATES:
+        read_datetime(record, field)
+    for field in DOSSIER_INTEGERS:
+        value = record.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise RecordRefused(f"{field}: not an integer: {value!r}")
+    status = record.get("TrangThaiHoSo")
+    if status is None or not 1 <= status <= 10:
+        raise RecordRefused(f"TrangThaiHoSo: not a status code 1-10: {status!r}")
+    for field in DOSSIER_LISTS:
+        if record.get(field) is not None and not isinstance(record[field], list):
+            raise RecordRefused(f"{field}: not a list")
+    for index, supplement in enumerate(record.get("DanhSachHoSoBoSung") or []):
+        if not isinstance(supplement, dict):
+            raise RecordRefused(f"DanhSachHoSoBoSung[{index}]: not an object")
+        for field in SUPPLEMENT_DATES:
+            read_datetime(supplement, field, where=f"DanhSachHoSoBoSung[{index}].")
+    updated_at = parse_source_datetime(record["NgayCapNhat"])
+    return (str(record["MaHoSo"]), updated_at, pseudonymise(record.get("SoDinhDanh"), pii_key))
+
+
+def _outcome(prepare, record):
+    try:
+        return prepare(record, KEY)
+    except RecordRefused as reason:
+        return f"refused: {reason}"
+
+
+def test_prepare_dossier_gives_the_values_and_reasons_of_the_rules_as_written():
+    import random
+
+    rng = random.Random(7)
+    fields = list(_dossier())
+    odd_values = [None, "", " ", "20240231090000", "20240715240000", "32/07/2024 10:00:00", "15/07/2024 09:00:00",
+                  "２０２４０７１５０８１５００", "x", 0, 11, 4, True, 2.0, "2", [], {}, [1], ["x"], [{"NgayBoSung": "x"}],
+                  [{"NgayHenTraMoi": "20240230000000"}], "079 201 012 345"]
+    cases = [_dossier()]
+    for _ in range(3000):
+        record = _dossier()
+        for _ in range(rng.randrange(1, 4)):
+            record[rng.choice(fields)] = rng.choice(odd_values)
+        cases.append(record)
+    outcomes = [(_outcome(prepare_dossier, r), _outcome(_rules_as_written, r)) for r in cases]
+    assert all(fast == written for fast, written in outcomes)
+    assert sum(isinstance(fast, tuple) for fast, _ in outcomes) > 100  # both kinds of outcome are exercised
+    assert sum(isinstance(fast, str) for fast, _ in outcomes) > 1000

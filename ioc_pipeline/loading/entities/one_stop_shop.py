@@ -8,37 +8,61 @@ database, so the key never enters SQL.
 
 from __future__ import annotations
 
-from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused, read_datetime, require_fields
-from ioc_pipeline.sources.formats import parse_source_datetime, pseudonymise
+from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused
+from ioc_pipeline.sources.formats import UnreadableValue, check_source_datetime, parse_source_datetime, pseudonymise
 
 DOSSIER_REQUIRED = ("MaHoSo", "MaTTHC", "MaDonViTiepNhan", "NgayCapNhat")
 DOSSIER_DATES = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
 SUPPLEMENT_DATES = ("NgayBoSung", "NgayTiepNhanBoSung", "NgayHenTraMoi")
 DOSSIER_INTEGERS = ("KenhThucHien", "NoiNopHoSo", "LoaiDoiTuong", "TrangThaiHoSo", "DuocThanhToanTrucTuyen")
 DOSSIER_LISTS = ("DanhSachLePhi", "TaiLieuNop", "DanhSachHoSoBoSung", "DanhSachGiayToKetQua")
+CHECKED_DATES = DOSSIER_DATES[:-1]  # only read; NgayCapNhat, last, is read into source_updated_at
+assert DOSSIER_DATES[-1] == "NgayCapNhat"
 
 
 def prepare_dossier(record: dict, pii_key: bytes) -> tuple:
-    require_fields(record, DOSSIER_REQUIRED)
-    for field in DOSSIER_DATES:
-        read_datetime(record, field)
+    # The checks of `require_fields` and `read_datetime`, in the same order and with the same reasons,
+    # written out: this runs for every record of every load. Dates that are only checked are not built.
+    get = record.get
+    for field in DOSSIER_REQUIRED:
+        value = get(field)
+        if value is None or value == "":
+            raise RecordRefused(f"missing required field {field}")
+    for field in CHECKED_DATES:
+        value = get(field)
+        if value is None or value == "":
+            continue
+        try:
+            check_source_datetime(value)
+        except UnreadableValue as exc:
+            raise RecordRefused(f"{field}: {exc}") from None
+    try:
+        updated_at = parse_source_datetime(get("NgayCapNhat"))
+    except UnreadableValue as exc:
+        raise RecordRefused(f"NgayCapNhat: {exc}") from None
     for field in DOSSIER_INTEGERS:
-        value = record.get(field)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        value = get(field)
+        if value is not None and type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
             raise RecordRefused(f"{field}: not an integer: {value!r}")
-    status = record.get("TrangThaiHoSo")
+    status = get("TrangThaiHoSo")
     if status is None or not 1 <= status <= 10:
         raise RecordRefused(f"TrangThaiHoSo: not a status code 1-10: {status!r}")
     for field in DOSSIER_LISTS:
-        if record.get(field) is not None and not isinstance(record[field], list):
+        value = get(field)
+        if value is not None and not isinstance(value, list):
             raise RecordRefused(f"{field}: not a list")
-    for index, supplement in enumerate(record.get("DanhSachHoSoBoSung") or []):
+    for index, supplement in enumerate(get("DanhSachHoSoBoSung") or ()):
         if not isinstance(supplement, dict):
             raise RecordRefused(f"DanhSachHoSoBoSung[{index}]: not an object")
         for field in SUPPLEMENT_DATES:
-            read_datetime(supplement, field, where=f"DanhSachHoSoBoSung[{index}].")
-    updated_at = parse_source_datetime(record["NgayCapNhat"])
-    return (str(record["MaHoSo"]), updated_at, pseudonymise(record.get("SoDinhDanh"), pii_key))
+            value = supplement.get(field)
+            if value is None or value == "":
+                continue
+            try:
+                check_source_datetime(value)
+            except UnreadableValue as exc:
+                raise RecordRefused(f"DanhSachHoSoBoSung[{index}].{field}: {exc}") from None
+    return (str(record["MaHoSo"]), updated_at, pseudonymise(get("SoDinhDanh"), pii_key))
 
 
 DOSSIER = RawEntity(
