@@ -1,6 +1,6 @@
 {#-
     A table with a unique index on dossier_code: fct_dossier, both dossier KPI marts, the
-    watchlist and int_dossier_waiting_periods read it, so the agency-version match below runs once
+    watchlist read it, so the agency-version match below runs once
     per build, not once per reader.
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['dossier_code'], 'unique': True}]) }}
@@ -30,8 +30,8 @@
       due_day      the Vietnam day of the effective due date (D in marts.md)
       closed_at    when a closed dossier stopped being open: NgayKetThucXuLy; when that is missing,
                    NgayCapNhat (the latest the state can have been reached); else the acceptance.
-                   The warehouse keeps only the current state, so "open on day A" is replayed as
-                   accepted by A and closed_at null or after A.
+                   (Past states - month ends, the watchlist's day - are taken from the version in
+                   force then: int_dossier_status_history, with the same closing rule.)
 
     Agency version: the one in force on the acceptance day in Vietnam (the submission day when not
     accepted). When none is in force that day (e.g. a district agency after 1 July 2025, when the
