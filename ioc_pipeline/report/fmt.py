@@ -15,7 +15,8 @@ from ioc_pipeline.sources.formats import VN
 NONE = "—"  # shown for a missing value (null in the mart)
 
 # marts.breakthrough_scorecard.status
-STATUS_LABELS = {"dat": "Đạt", "chua_dat": "Chưa đạt", "khong_co_chi_tieu": "Không có chỉ tiêu"}
+STATUS_LABELS = {"dat": "Đạt", "chua_dat": "Chưa đạt", "chua_co_so_lieu": "Chưa có số liệu",
+                 "khong_co_chi_tieu": "Không có chỉ tiêu"}
 # dq.validation_run.status and marts.source_status.dq_status
 DQ_LABELS = {"pass": "Đạt", "warn": "Cảnh báo", "fail": "Không đạt"}
 DQ_MARKS = {"pass": "✔", "warn": "⚠", "fail": "✖"}

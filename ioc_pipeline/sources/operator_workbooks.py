@@ -10,6 +10,11 @@ So every sheet is read by its labels. Two kinds of trouble are kept apart:
 - one row cannot be used (unknown technology, unreadable date, unknown district or commune, a
   station listed twice): the row is still returned, with its `problem`, so nothing is silently dropped.
 
+Cells are read as the workbook last showed them (openpyxl `data_only`: a formula's cached value). A
+formula cell without a cached value (a file written by a tool that does not compute formulas, e.g.
+`=10.4+0.1` in Vĩ độ) would read as empty: such a cell is a problem of its row, "formula without
+cached value in <column>", never a silent empty value. The formula is not computed.
+
 `Đơn vị hành chính` is checked against the units of the report month: the eight district-level units
 up to June 2025 (returned bare, `Vũng Tàu`), the 30 commune-level units of the former province from
 July 2025 (returned with their kind, `Phường Vũng Tàu`, `Xã Long Sơn`, `Đặc khu Côn Đảo`).
@@ -246,22 +251,33 @@ def _is_total(row: tuple) -> bool:
     return any(isinstance(v, str) and _norm(v).startswith("tổng cộng") for v in row)
 
 
-def _data_rows(rows: list[tuple], sheet: str, labels: dict[str, str]):
-    """(row number, field -> raw value, header label -> text) for each table row after the header."""
+def _data_rows(rows: list[tuple], sheet: str, labels: dict[str, str], uncached: dict | None = None):
+    """(row number, field -> raw value, header label -> text, field -> uncached formula) for each table
+    row after the header. `uncached` maps (row index, column index) to the formula text of a formula
+    cell that has no cached value (its value in `rows` is None)."""
+    uncached = uncached or {}
     header_index, columns = _find_header(rows, sheet, labels)
     header = rows[header_index]
     for index in range(header_index + 1, len(rows)):
         row = rows[index]
-        if all(_text(v) is None for v in row) or _is_total(row):
+        formulas = {c: f for (r, c), f in uncached.items() if r == index} if uncached else {}
+        if (all(_text(v) is None for v in row) and not formulas) or _is_total(row):
             continue
         values = {f: (row[c] if c < len(row) else None) for f, c in columns.items()}
-        cells = {_text(label): _text(row[c]) for c, label in enumerate(header)
-                 if label is not None and c < len(row) and _text(row[c]) is not None}
-        yield index + 1, values, cells
+        cells = {_text(label): _text(row[c]) if _text(row[c]) is not None else formulas.get(c)
+                 for c, label in enumerate(header)
+                 if label is not None and c < len(row) and (_text(row[c]) is not None or c in formulas)}
+        missing = {f: formulas[c] for f, c in columns.items() if c in formulas}
+        yield index + 1, values, cells, missing
 
 
-def _station(row_number: int, values: dict, cells: dict, report_month: date) -> StationRecord:
-    problems = []
+def _formula_problems(missing: dict[str, str], labels: dict[str, str]) -> list[str]:
+    return [f"formula without cached value in {labels[f]} ({formula!r})" for f, formula in missing.items()]
+
+
+def _station(row_number: int, values: dict, cells: dict, report_month: date,
+             missing: dict | None = None) -> StationRecord:
+    problems = _formula_problems(missing or {}, TRAM_COLUMNS)
 
     def attempt(read, value, label):
         if _text(value) is None:
@@ -300,8 +316,9 @@ def _station(row_number: int, values: dict, cells: dict, report_month: date) -> 
                          "; ".join(problems) or None)
 
 
-def _subscriber(row_number: int, values: dict, cells: dict, report_month: date) -> SubscriberRecord:
-    problems = []
+def _subscriber(row_number: int, values: dict, cells: dict, report_month: date,
+                missing: dict | None = None) -> SubscriberRecord:
+    problems = _formula_problems(missing or {}, THUEBAO_COLUMNS)
     admin_unit = _text(values["admin_unit"])
     try:
         admin_unit = canonical_district(admin_unit, report_month)
@@ -311,7 +328,8 @@ def _subscriber(row_number: int, values: dict, cells: dict, report_month: date) 
     for name in ("subscribers_2g_only", "subscribers_total"):
         label = THUEBAO_COLUMNS[name]
         if _text(values[name]) is None:
-            problems.append(f"{label} is empty")
+            if name not in (missing or {}):
+                problems.append(f"{label} is empty")
             counts[name] = None
             continue
         try:
@@ -352,6 +370,40 @@ def _mark_duplicates(records: list, key) -> list:
     return out
 
 
+FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _may_hold_formulas(content: bytes) -> bool:
+    """Whether some worksheet of the XLSX has a formula element (`<f>`): a cheap scan of the zip, so
+    that a workbook without formulas (the usual case) is opened once."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(FORMULA_ELEMENT.search(archive.read(name))
+                       for name in archive.namelist() if name.startswith("xl/worksheets/"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        return False
+
+
+def _uncached_formulas(content: bytes, sheet_names: list[str], valued: dict[str, list[tuple]]) -> dict[str, dict]:
+    """Per sheet, (row index, column index) -> formula text of every formula cell whose cached value
+    is missing (read as None with data_only)."""
+    found: dict[str, dict] = {name: {} for name in sheet_names}
+    if not _may_hold_formulas(content):
+        return found
+    wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        for name in sheet_names:
+            rows = valued[name]
+            for r, row in enumerate(wb[name].iter_rows(values_only=True)):
+                for c, value in enumerate(row):
+                    if isinstance(value, str) and value.startswith("=") and r < len(rows) \
+                            and (c >= len(rows[r]) or rows[r][c] is None):
+                        found[name][(r, c)] = value
+    finally:
+        wb.close()
+    return found
+
+
 def read_workbook(content: bytes, file_name: str) -> OperatorWorkbook:
     """Typed rows of both sheets, or `WorkbookRefused` for a file that cannot be trusted."""
     operator, report_month = parse_file_name(file_name)
@@ -367,6 +419,8 @@ def read_workbook(content: bytes, file_name: str) -> OperatorWorkbook:
                                   f"(sheets found: {', '.join(wb.sheetnames)})")
         tram = [tuple(r) for r in wb[sheets["tram"]].iter_rows(values_only=True)]
         thuebao = [tuple(r) for r in wb[sheets["thuebao"]].iter_rows(values_only=True)]
+        uncached = _uncached_formulas(content, [sheets["tram"], sheets["thuebao"]],
+                                      {sheets["tram"]: tram, sheets["thuebao"]: thuebao})
     except WorkbookRefused:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
@@ -381,10 +435,12 @@ def read_workbook(content: bytes, file_name: str) -> OperatorWorkbook:
             raise WorkbookRefused(f"title says {period!r} but the file name says {report_month:%m/%Y}")
     book = OperatorWorkbook(operator, report_month, file_name, period, unit)
     book.stations = _mark_duplicates(
-        [_station(n, v, c, report_month) for n, v, c in _data_rows(tram, "Tram", TRAM_COLUMNS)],
+        [_station(n, v, c, report_month, m)
+         for n, v, c, m in _data_rows(tram, "Tram", TRAM_COLUMNS, uncached[sheets["tram"]])],
         key=lambda r: (r.station_code, r.technology) if r.station_code and r.technology else None)
     book.subscribers = _mark_duplicates(
-        [_subscriber(n, v, c, report_month) for n, v, c in _data_rows(thuebao, "ThueBao", THUEBAO_COLUMNS)],
+        [_subscriber(n, v, c, report_month, m)
+         for n, v, c, m in _data_rows(thuebao, "ThueBao", THUEBAO_COLUMNS, uncached[sheets["thuebao"]])],
         key=lambda r: r.admin_unit)
     return book
 

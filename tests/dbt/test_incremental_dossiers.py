@@ -47,6 +47,8 @@ XA = "000.31.13.H03"  # two versions: renamed on 01/10/2024
 
 SNAPSHOT_QUERIES = {
     "int_dossiers_current": "select * from intermediate.int_dossiers_current order by dossier_code",
+    "int_dossier_status_history": "select * from intermediate.int_dossier_status_history"
+                                  " order by dossier_code, version_number",
     "fct_dossier": "select * from marts.fct_dossier order by dossier_code",
     "kpi_online_rate_monthly": "select * from marts.kpi_online_rate_monthly order by month, scope, scope_code",
     "kpi_timeliness_monthly": "select * from marts.kpi_timeliness_monthly order by month, scope, scope_code",

@@ -277,9 +277,11 @@ def test_the_scorecard_lines_up_each_breakthrough_with_its_plan(first_run):
                                                                  "dat" if online_sep >= target else "chua_dat")
     assert rows[(date(2024, 12, 1), "b2_5g_on_air_viettel")] == (viettel_dec, 140, "dat")
     assert rows[(date(2024, 7, 1), "b3_online_remote_rate")][2] == "khong_co_chi_tieu"
+    # The decision's period target (>= 65% online remote from July to September 2024) is a row of its
+    # own beside the monthly ones (it was missing: fix of the review of 28/6/2024).
     assert {code for (_, code) in rows} == {
         "b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air_all", "b2_5g_on_air_viettel",
-        "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate"}
+        "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate", "b3_online_remote_rate_jul_sep_2024"}
 
 
 def test_watchlist_matches_the_open_dossiers_of_the_simulator(first_run, simulated_records):

@@ -195,3 +195,59 @@ def test_reader_knows_the_simulated_worlds_communes_and_the_fault_after_the_refo
             assert [p for _, _, p in book.problems] == [f"Đơn vị hành chính: unknown {kind} unit {name!r}"]
         else:
             assert book.problems == []
+
+
+def _with_formula(content: bytes, sheet: str, label: str, row_offset: int, formula: str) -> bytes:
+    """The workbook with the cell under `label`, `row_offset` rows below the header, replaced by a
+    formula, saved by openpyxl, which writes formulas without a cached value (as some tools do)."""
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb[sheet]
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == label:
+                ws.cell(row=cell.row + row_offset, column=cell.column, value=formula)
+                out = io.BytesIO()
+                wb.save(out)
+                return out.getvalue()
+    raise AssertionError(f"{label} not found")
+
+
+def test_formula_without_cached_value_is_a_problem_never_a_silent_empty_cell():
+    _, content = _book("viettel")
+    content = _with_formula(content, "Tram", "Vĩ độ", 3, "=10.4+0.1")      # S1 5G
+    content = _with_formula(content, "ThueBao", "Tổng thuê bao di động", 2, "=6000*1")  # Côn Đảo
+    cached = load_workbook(io.BytesIO(content), data_only=True)
+    assert any("=10.4+0.1" == c.value for row in load_workbook(io.BytesIO(content))["Tram"].iter_rows()
+               for c in row)
+    assert all(c.value != 10.5 for row in cached["Tram"].iter_rows() for c in row)  # no cached value
+    book = read_workbook(content, "viettel_202409.xlsx")
+    s1_5g = book.stations[2]
+    assert (s1_5g.station_code, s1_5g.technology, s1_5g.status) == ("S1", "5G", "Đang phát sóng")
+    assert s1_5g.latitude is None
+    assert s1_5g.problem == "formula without cached value in Vĩ độ ('=10.4+0.1')"
+    assert s1_5g.cells["Vĩ độ"] == "=10.4+0.1"
+    assert [r.problem for i, r in enumerate(book.stations) if i != 2] == [None] * 5
+    con_dao = book.subscribers[1]
+    assert (con_dao.admin_unit, con_dao.subscribers_2g_only, con_dao.subscribers_total) == ("Côn Đảo", 15, None)
+    assert con_dao.problem == "formula without cached value in Tổng thuê bao di động ('=6000*1')"
+    assert book.subscribers[0].problem is None
+
+
+def test_formula_with_a_cached_value_reads_the_value():
+    """A formula that its writer computed (the cached value is in the file) is read as that value."""
+    _, content = _book("viettel")
+    with_formula = _with_formula(content, "Tram", "Vĩ độ", 3, "=10.4+0.1")
+    # write the cached value into the sheet XML the way Excel does: <f>..</f><v>10.5</v>
+    import re
+    import zipfile
+    src = zipfile.ZipFile(io.BytesIO(with_formula))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb"<f>10\.4\+0\.1</f><v\s*/>|<f>10\.4\+0\.1</f>(?!<v>)", b"<f>10.4+0.1</f><v>10.5</v>",
+                              data)
+            dst.writestr(item, data)
+    book = read_workbook(out.getvalue(), "viettel_202409.xlsx")
+    assert book.stations[2].latitude == 10.5 and book.stations[2].problem is None

@@ -1,6 +1,6 @@
 {#-
     A table with a unique index on dossier_code: fct_dossier, both dossier KPI marts, the
-    watchlist and int_dossier_waiting_periods read it, so the agency-version match below runs once
+    watchlist read it, so the agency-version match below runs once
     per build, not once per reader.
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['dossier_code'], 'unique': True}]) }}
@@ -14,22 +14,31 @@
     10 result returned.
       accepted   NgayTiepNhan set and status not 1 or 3
       finished   9 or 10; withdrawn_or_stopped 7 or 8; closed = either (no longer open)
-      open now   accepted and not closed; waiting now = open now with status 5 or 6
+      open now   accepted and not closed; waiting now = open now with a status that stops the
+                 clock: 5, and 6 while var status_6_pauses_clock is true (default; macro
+                 is_waiting_status)
     KenhThucHien (channel_code) 1 or null = counter, 2 = online, 3 = public post; online remote =
     online and NoiNopHoSo (submit_place_code) 1 or null. DuocThanhToanTrucTuyen 1 or 2 = paid online.
 
     Timeliness inputs:
       timeliness   early / on_time / late of a finished dossier with a finish time and a due date
-                   (Vietnam days: early = finished on a day before the due day; late = after the
-                   due instant), else null
+                   (Vietnam days: early = finished on a day before the due day; late = after
+                   due_deadline_at), else null
+      due_deadline_at  the last on-time instant: due_at, except that a due time of exactly
+                   00:00:00 (Vietnam) means the end of that day, next day 00:00 minus 1 microsecond
+                   (macro due_deadline)
       due_day      the Vietnam day of the effective due date (D in marts.md)
       closed_at    when a closed dossier stopped being open: NgayKetThucXuLy; when that is missing,
                    NgayCapNhat (the latest the state can have been reached); else the acceptance.
-                   The warehouse keeps only the current state, so "open on day A" is replayed as
-                   accepted by A and closed_at null or after A.
+                   (Past states - month ends, the watchlist's day - are taken from the version in
+                   force then: int_dossier_status_history, with the same closing rule.)
 
     Agency version: the one in force on the acceptance day in Vietnam (the submission day when not
-    accepted); when none covers that day, the nearest version, flagged 'nearest'.
+    accepted). When none is in force that day (e.g. a district agency after 1 July 2025, when the
+    district level ended), nothing is taken from another version: agency_version_key and
+    agency_level stay null, agency_version_match = 'none_in_force' (the agency is known) or null
+    (it is not in the department list), and agency_version_missing is true. Such a dossier counts
+    in the province and agency scopes of the KPIs, in no level (a warn test counts them).
 -#}
 with
 
@@ -52,7 +61,7 @@ decoded as (
         accepted_at is not null and coalesce(status_code not in (1, 3), true) as is_accepted,
         coalesce(status_code in (9, 10), false) as is_finished,
         coalesce(status_code in (7, 8), false) as is_withdrawn_or_stopped,
-        coalesce(status_code in (5, 6), false) as has_waiting_status,
+        {{ is_waiting_status('status_code') }} as has_waiting_status,
         case
             when channel_code is null or channel_code = 1 then 'counter'
             when channel_code = 2 then 'online'
@@ -75,9 +84,10 @@ classified as (
         case
             when not is_finished or finished_at is null or due_at is null then null
             when {{ vn_day('finished_at') }} < {{ vn_day('due_at') }} then 'early'
-            when finished_at > due_at then 'late'
+            when finished_at > {{ due_deadline('due_at') }} then 'late'
             else 'on_time'
         end as timeliness,
+        {{ due_deadline('due_at') }} as due_deadline_at,
         -- the day whose agency version applies: acceptance, else submission
         {{ vn_day('case when is_accepted then accepted_at else coalesce(submitted_at, accepted_at) end') }}
             as agency_reference_day
@@ -111,12 +121,12 @@ agency_candidates as (
 agency_matched as (
 
     -- the version in force on the reference day; when none is (the day lies outside every
-    -- version of the agency), the nearest version, flagged 'nearest'
+    -- version of the agency), no version: key and level null, 'none_in_force'
     select distinct on (dossier_code)
         dossier_code,
-        agency_version_key,
-        level as agency_level,
-        case when days_off = 0 then 'in_force' else 'nearest' end as agency_version_match
+        case when days_off = 0 then agency_version_key end as agency_version_key,
+        case when days_off = 0 then level end as agency_level,
+        case when days_off = 0 then 'in_force' else 'none_in_force' end as agency_version_match
     from agency_candidates
     order by dossier_code, days_off, valid_from desc
 
@@ -156,12 +166,14 @@ final as (
         agency_matched.agency_version_key,
         agency_matched.agency_level,
         agency_matched.agency_version_match,
+        agency_matched.agency_version_key is null as agency_version_missing,
 
         -- timestamps and the clock
         classified.submitted_at,
         classified.accepted_at,
         classified.due_at_original,
         classified.due_at,
+        classified.due_deadline_at,
         {{ vn_day('classified.due_at') }} as due_day,
         classified.due_at is not null as has_due_date,
         classified.finished_at,

@@ -1,9 +1,13 @@
 {#-
-    The workbook that counts for each operator and report month: the latest delivered version
-    (latest arrived_at, then latest received_at, then the highest sha256 so that the choice is
-    deterministic). A corrected workbook therefore replaces the earlier one; both stay in raw.
-    on_time is the FIRST version's punctuality: a correction sent later does not make the monthly
-    report late, and a late report is not made punctual by a correction.
+    The workbook that counts for each operator and report month: the latest delivered version in
+    the order the loader received them (received_at, then batch_id, the load batch's sequence,
+    then the highest sha256 only so that the choice is deterministic). A corrected workbook
+    therefore replaces the earlier one; both stay in raw. The file's mtime (arrived_at) is NOT the
+    order: a copied or restored older file can carry a newer mtime than the correction, and must
+    not win.
+    on_time is the FIRST received version's punctuality (its arrived_at before the 10th of the next
+    month): a correction sent later does not make the monthly report late, and a late report is
+    not made punctual by a correction.
 -#}
 with
 
@@ -19,15 +23,17 @@ ranked as (
         *,
         row_number() over (
             partition by operator, report_month
-            order by arrived_at desc, received_at desc, file_sha256 desc
+            order by received_at desc, batch_id desc, file_sha256 desc
         ) as recency_rank,
         count(*) over (partition by operator, report_month) as versions_received,
-        first_value(on_time) over (
-            partition by operator, report_month
-            order by arrived_at, received_at, file_sha256
-        ) as first_version_on_time,
-        min(arrived_at) over (partition by operator, report_month) as first_arrived_at
+        first_value(on_time) over first_received as first_version_on_time,
+        first_value(arrived_at) over first_received as first_arrived_at
     from files
+    window first_received as (
+        partition by operator, report_month
+        order by received_at, batch_id, file_sha256
+        rows between unbounded preceding and unbounded following
+    )
 
 ),
 
@@ -39,6 +45,8 @@ final as (
         file_sha256,
         file_name,
         arrived_at,
+        received_at,
+        batch_id,
         first_arrived_at,
         first_version_on_time as on_time,
         versions_received

@@ -8,20 +8,24 @@
     where working days remaining = working days in (A, D] when D >= A (marts.md).
     Days outside dim_date (2023-2027) have no working-day number: such a dossier can still be
     overdue (a date comparison) but is never at risk, and its working_days_remaining is null.
-    Waiting at the end of A: int_dossier_waiting_periods (supplement requests, current status).
+    The state is the one in force at the end of A (int_dossier_status_history: the last received
+    version whose NgayCapNhat is before the next day's 00:00; before the first received version,
+    that version's dates and no waiting status): its status (waiting = 5, or 6 while var
+    status_6_pauses_clock), acceptance, closure and effective due date. A version received after A
+    does not change the watchlist of A. Agency and procedure are the dossier's current ones.
 -#}
 with
 
-accepted as (
+dossiers as (
 
     select * from {{ ref('int_dossiers_classified') }}
-    where is_accepted
 
 ),
 
-waiting_periods as (
+history as (
 
-    select * from {{ ref('int_dossier_waiting_periods') }}
+    select * from {{ ref('int_dossier_status_history') }}
+    where is_accepted
 
 ),
 
@@ -46,23 +50,38 @@ as_of as (
 
 ),
 
+in_force as (
+
+    -- the version in force at the end of A
+    select history.*
+    from history
+    cross join as_of
+    where (history.valid_from is null or history.valid_from < as_of.as_of_end_at)
+        and (history.valid_to is null or history.valid_to >= as_of.as_of_end_at)
+
+),
+
 open_on_as_of as (
 
     select
         as_of.as_of_date,
-        accepted.*
-    from accepted
+        in_force.dossier_code,
+        dossiers.agency_code,
+        dossiers.procedure_code,
+        dossiers.agency_level,
+        dossiers.agency_version_key,
+        in_force.status_code,
+        in_force.accepted_at,
+        in_force.due_at,
+        in_force.due_day
+    from in_force
     cross join as_of
-    where {{ vn_day('accepted.accepted_at') }} <= as_of.as_of_date
-        and (accepted.closed_at is null or {{ vn_day('accepted.closed_at') }} > as_of.as_of_date)
-        and not exists (
-            select 1
-            from waiting_periods
-            where waiting_periods.dossier_code = accepted.dossier_code
-                and waiting_periods.waiting_from < as_of.as_of_end_at
-                and (waiting_periods.waiting_until is null or waiting_periods.waiting_until >= as_of.as_of_end_at)
-        )
-        and accepted.due_at is not null
+    inner join dossiers
+        on in_force.dossier_code = dossiers.dossier_code
+    where {{ vn_day('in_force.accepted_at') }} <= as_of.as_of_date
+        and (in_force.closed_at is null or {{ vn_day('in_force.closed_at') }} > as_of.as_of_date)
+        and not in_force.is_waiting
+        and in_force.due_at is not null
 
 ),
 

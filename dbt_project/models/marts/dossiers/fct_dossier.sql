@@ -48,6 +48,8 @@ final as (
         agency_version_key,
         agency_level,
         agency_version_match,
+        agency_version_missing,
+        due_deadline_at,
         channel_code,
         submit_place_code,
         versions_received,

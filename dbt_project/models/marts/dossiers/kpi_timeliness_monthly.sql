@@ -14,24 +14,39 @@
       on_time_rate         = (finished_early + finished_on_time + open_at_month_end
                               - overdue_at_month_end) / (finished + open_at_month_end)
     A waiting dossier past its due date is open but not overdue (the clock is paused), so it counts
-    as in time. Waiting at the month's end: int_dossier_waiting_periods (rebuilt from supplement
-    requests and the current status). Dossiers without a due date are counted apart (extras).
+    as in time. Dossiers without a due date are counted apart (extras).
+
+    open/overdue/waiting at a month's end T use the dossier's state IN FORCE at T, not today's:
+    int_dossier_status_history, the last received version whose NgayCapNhat is before T (before
+    the first received version: that version's dates, no waiting status). Its acceptance, closure,
+    status (waiting = 5, or 6 while var status_6_pauses_clock) and effective due date decide.
+    Each version is expanded into the month ends it is in force and open at (a generate_series per
+    version, a handful of months each), not a months x dossiers comparison. The agency and level
+    are the dossier's current ones (int_dossiers_classified); the finished counts are the current
+    version's NgayKetThucXuLy.
 
     Rows: a dense month x scope grid, every month from the first month with an accepted dossier to
     the last month with an acceptance or a closure, for every scope with an accepted dossier.
 -#}
 with
 
-accepted as (
+dossiers as (
 
     select * from {{ ref('int_dossiers_classified') }}
+
+),
+
+accepted as (
+
+    select * from dossiers
     where is_accepted
 
 ),
 
-waiting_periods as (
+history as (
 
-    select * from {{ ref('int_dossier_waiting_periods') }}
+    select * from {{ ref('int_dossier_status_history') }}
+    where is_accepted
 
 ),
 
@@ -77,25 +92,27 @@ finished_in_month as (
 
 open_at_month_end as (
 
+    -- each version x the month ends T (first moment of the next month) at which it is in force
+    -- (valid_from < T <= valid_to) and the dossier open (accepted_at < T <= closed_at): month m's
+    -- end is after instant x from m = the month of x on, and at or before instant y up to the
+    -- month before y's month
     select
-        months.month,
-        accepted.agency_code,
-        accepted.agency_level,
-        accepted.has_due_date,
+        month_start::date as month,
+        dossiers.agency_code,
+        dossiers.agency_level,
+        history.due_at is not null as has_due_date,
         null::text as timeliness,
         true as is_open,
-        accepted.due_at < months.month_end_at as is_past_due,
-        exists (
-            select 1
-            from waiting_periods
-            where waiting_periods.dossier_code = accepted.dossier_code
-                and waiting_periods.waiting_from < months.month_end_at
-                and (waiting_periods.waiting_until is null or waiting_periods.waiting_until >= months.month_end_at)
-        ) as is_waiting
-    from months
-    inner join accepted
-        on accepted.accepted_at < months.month_end_at
-        and (accepted.closed_at is null or accepted.closed_at >= months.month_end_at)
+        history.due_day < {{ month_start('month_start', 1) }} as is_past_due,
+        history.is_waiting
+    from history
+    inner join dossiers
+        on history.dossier_code = dossiers.dossier_code
+    cross join bounds
+    cross join lateral {{ month_series(
+        "greatest(" ~ vn_month('greatest(history.valid_from, history.accepted_at)') ~ ", bounds.first_month)",
+        "least(" ~ month_start(vn_month('history.valid_to'), -1) ~ ", " ~ month_start(vn_month('history.closed_at'), -1) ~ ", bounds.last_month)"
+    ) }} as month_start
 
 ),
 

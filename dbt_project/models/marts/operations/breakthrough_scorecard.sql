@@ -8,8 +8,21 @@
     notion that is not kept over time, so for earlier months it is rebuilt from the load history:
     a source counts when a successful load covers the month (a batch whose interval overlaps it, or
     an interval-free catalog snapshot) and its latest data-quality status is not `fail`.
-    status: khong_co_chi_tieu without a target; dat when actual >= target; chua_dat otherwise,
-    including a month whose actual is missing (no data is not meeting the plan).
+    b3_online_remote_rate_jul_sep_2024 (a period indicator: scorecard_indicators.period_of =
+    b3_online_remote_rate): the decision of 28/6/2024 sets >= 65% "from July 2024 to September
+    2024", so its actual is cumulative: sum(dossiers_online_remote) / sum(dossiers_accepted) of
+    the province rows of kpi_online_rate_monthly over the target row's period_start..period_end
+    (not the mean of the monthly rates), shown at the period's last month, beside the monthly rows.
+
+    status, in this order:
+      khong_co_chi_tieu  no target for the month;
+      chua_co_so_lieu    no data yet as of var as_of_date: the month (a period's last month) is
+                         after the as-of month, or its source report is not yet due and there is
+                         no actual (scorecard_indicators.report_due_day: the operators' workbook of
+                         month M is due on the 10th of M+1; empty = due once the month started);
+      dat                actual >= target;
+      chua_dat           otherwise, including a month past its due day without an actual (no data
+                         is not meeting the plan).
 -#}
 with
 
@@ -55,7 +68,7 @@ batches as (
 
 as_of_month as (
 
-    select {{ month_start(as_of_date()) }} as month
+    select {{ month_start(as_of_date()) }} as month, {{ as_of_date() }} as as_of_date
 
 ),
 
@@ -146,6 +159,21 @@ actuals as (
     select month, 'b3_online_remote_rate', online_remote_rate::numeric
     from online
 
+    union all
+
+    -- period indicators: cumulative remote / cumulative accepted over the target's period
+    select
+        targets.month,
+        targets.indicator_code,
+        trim_scale(sum(online.dossiers_online_remote)::numeric / nullif(sum(online.dossiers_accepted), 0))
+    from targets
+    inner join indicators
+        on indicators.indicator_code = targets.indicator_code
+    inner join online
+        on online.month between targets.period_start and targets.period_end
+    where indicators.period_of = 'b3_online_remote_rate'
+    group by targets.month, targets.indicator_code
+
 ),
 
 months as (
@@ -168,10 +196,17 @@ final as (
         targets.target,
         case
             when targets.target is null then 'khong_co_chi_tieu'
+            when months.month > as_of_month.month
+                or (actuals.actual is null and as_of_month.as_of_date < case
+                    when indicators.report_due_day is null then months.month
+                    else {{ month_start('months.month', 1) }} + indicators.report_due_day - 1
+                end)
+                then 'chua_co_so_lieu'
             when actuals.actual >= targets.target then 'dat'
             else 'chua_dat'
         end as status
     from months
+    cross join as_of_month
     inner join indicators on indicators.indicator_code = months.indicator_code
     left join actuals
         on actuals.month = months.month

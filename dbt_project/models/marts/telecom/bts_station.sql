@@ -1,8 +1,10 @@
 {#-
     The operators' BTS inventory as of each operator's latest report: one row per operator,
     station and technology from the workbook that counts (latest version) for the most recent
-    report month of that operator. Rows the reader could not use are left out (they are in
-    raw.quarantine with the reason).
+    report month of that operator. A row is listed when its station code, technology and status
+    are readable (int_operator_stations_current); a problem in another cell (coordinates, unit,
+    on-air date) keeps the row and shows in `problems` (a warn test counts such rows). Rows
+    without a readable code, technology or status are left out (raw.quarantine has the reason).
 -#}
 with
 
@@ -33,7 +35,8 @@ final as (
         stations.status_code,
         stations.on_air_date,
         stations.report_month,
-        stations.file_name as report_file_name
+        stations.file_name as report_file_name,
+        stations.problem as problems
     from stations
     inner join latest_month
         on stations.operator = latest_month.operator

@@ -1,8 +1,11 @@
 {#-
     2G switch-off per month and operator (viettel, vnpt, all), from each month's latest workbook.
 
-    stations_2g_on_air = distinct station codes with a usable 2G row `Đang phát sóng`;
-    subscribers_2g_only / subscribers_total = sums over the usable `ThueBao` rows;
+    stations_2g_on_air = distinct station codes with a 2G row `Đang phát sóng` (code, technology
+    and status readable; a problem in another cell does not drop it);
+    subscribers_2g_only / subscribers_total = sums over the `ThueBao` rows that count (both counts
+    readable, 2G-only <= total, a unit counted once), even when another cell of the row (the unit)
+    has a problem: subscriber_rows_with_problems counts those rows (warn test);
     share_2g_only = subscribers_2g_only / subscribers_total (unrounded, null when the total is 0).
     The `all` row sums every operator and needs every workbook (else null, report_received false).
 
@@ -46,7 +49,8 @@ subscribed as (
         operator,
         report_month as month,
         sum(subscribers_2g_only) as subscribers_2g_only,
-        sum(subscribers_total) as subscribers_total
+        sum(subscribers_total) as subscribers_total,
+        count(*) filter (where problem is not null) as subscriber_rows_with_problems
     from subscribers
     group by operator, report_month
 
@@ -64,7 +68,9 @@ counted as (
         case when grid.report_received then coalesce(sum(subscribed.subscribers_2g_only), 0) end
             as subscribers_2g_only,
         case when grid.report_received then coalesce(sum(subscribed.subscribers_total), 0) end
-            as subscribers_total
+            as subscribers_total,
+        case when grid.report_received then coalesce(sum(subscribed.subscriber_rows_with_problems), 0) end
+            as subscriber_rows_with_problems
     from grid
     left join on_air
         on grid.month = on_air.month
@@ -86,7 +92,8 @@ final as (
         subscribers_total::bigint as subscribers_total,
         -- unrounded; trim_scale only drops the trailing zeros of numeric division
         trim_scale(subscribers_2g_only::numeric / nullif(subscribers_total, 0)) as share_2g_only,
-        report_received
+        report_received,
+        subscriber_rows_with_problems::bigint as subscriber_rows_with_problems
     from counted
 
 )

@@ -2,8 +2,10 @@
     5G stations on air per month and operator (viettel, vnpt, all) — breakthrough 2 indicators
     b2_5g_on_air_all / _viettel / _vnpt.
 
-    stations_5g_on_air = count of distinct station codes with a usable 5G row whose Trạng thái is
-    `Đang phát sóng` in that month's latest workbook of the operator; `all` = viettel + vnpt
+    stations_5g_on_air = count of distinct station codes with a 5G row whose Trạng thái is
+    `Đang phát sóng` in that month's latest workbook of the operator, counted from the row's code,
+    technology and status alone (a problem in another cell, e.g. an unreadable Vĩ độ, does not
+    drop the station; int_operator_stations_current); `all` = viettel + vnpt
     (station codes are unique per operator).
 
     Rows: the month x operator grid (int_operator_month_grid): every month that has a workbook of
