@@ -9,9 +9,9 @@ and the unexpected count, and a link to the run's Great Expectations Data Docs p
 tests grouped by run (the run label every node result carries: under Cosmos each node is its own
 dbt invocation, so the invocation id does not group a run), then the load history.
 
-Why a page of our own: the Data Docs that GX writes take their CSS and JavaScript from CDNs
-(bootstrap, jQuery, bootstrap-table, font-awesome, vega); offline the Data Docs index shows an
-empty table and the validation pages lose their layout. This page is the view that always opens.
+Why a page of our own beside GX's Data Docs (which `quality/offline_docs.py` makes open offline):
+one page, without JavaScript, printable, with every run of every check, the dbt tests and the load
+history together, in Vietnamese.
 
 A check's mark: pass when it succeeded; warn when it failed and its severity is `warning`; fail
 when it failed and it is `critical` (the same rule as the run's own status in dq.validation_run).
