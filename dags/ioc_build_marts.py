@@ -3,7 +3,8 @@
 Runs whenever an extraction lands new raw data (Asset-scheduled). Each dbt node is built together
 with its tests (`dbt build`), so a failing test stops what depends on it. The data-quality checkpoint
 writes its results to `dq.validation_run` / `dq.validation_result` and publishes Data Docs; a critical
-failure fails the run. The `run` command passes `as_of` (the day "now" means for open dossiers) in the
+failure fails the run. Then the reports are written under `config.reports_dir()`: the auditors' page
+always, the leaders' monthly report when the checks passed. The `run` command passes `as_of` (the day "now" means for open dossiers) in the
 run's conf; scheduled runs use the run's logical date.
 """
 
@@ -30,6 +31,8 @@ from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
 AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
+# The run's label (the run command's, else Airflow's run id): dbt writes it beside every node result.
+RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
 
 
 @dag(
@@ -58,7 +61,7 @@ def ioc_build_marts():
             # Tests that read two models (relationships) run once both are built.
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF}},
+        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL}},
     )
 
     @task(outlets=[MARTS])
@@ -87,7 +90,27 @@ def ioc_build_marts():
         callback=publish_dbt_docs,
     )
 
-    dbt_build >> [check_data_quality(), dbt_docs]
+    # The reports people open: the auditors' page whatever happened (it shows the failures), the
+    # leaders' report only over marts that passed their checks.
+    @task(trigger_rule="all_done")
+    def write_auditors_page() -> str:
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.report import write_auditors_page as write
+
+        return str(write(warehouse_url(), config.reports_dir() / "auditors"))
+
+    @task
+    def write_breakthrough_report() -> str:
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.report import write_reports
+
+        return str(write_reports(warehouse_url(), config.reports_dir() / "breakthroughs"))
+
+    quality = check_data_quality()
+    auditors = write_auditors_page()
+    dbt_build >> [quality, dbt_docs]
+    quality >> auditors
+    [quality, auditors] >> write_breakthrough_report()
 
 
 ioc_build_marts()

@@ -6,6 +6,9 @@
   `python -m ioc_simulator`.
 - `bootstrap`: create or update the warehouse's schemas, roles and raw tables.
 - `dbt-parse`: write the dbt manifest the build DAG is rendered from.
+- `create-login NAME --role ioc_reader|auditor [--password-stdin]`: a login for the BI tool or an
+  auditor that inherits the reader role (`warehouse/logins.py`); the password is typed at a prompt
+  or read from standard input, never given as an argument.
 """
 
 from __future__ import annotations
@@ -94,6 +97,50 @@ def _cmd_dbt_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(from_stdin: bool) -> str | None:
+    """The password from the first line of standard input, or typed twice at a prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass("Password for the new login: ")
+    return first if getpass.getpass("Again: ") == first else ""
+
+
+def _cmd_create_login(args: argparse.Namespace) -> int:
+    from ioc_pipeline.warehouse.locate import locate
+    from ioc_pipeline.warehouse.logins import READER_ROLES, LoginError, create_login
+
+    prog = "python -m ioc_pipeline create-login"
+    password = _read_password(args.password_stdin)
+    if password is None:
+        print(f"{prog}: no terminal to ask for the password: pipe it in with --password-stdin", file=sys.stderr)
+        return 2
+    if not password:
+        print(f"{prog}: the two passwords differ or are empty", file=sys.stderr)
+        return 2
+    import psycopg
+
+    url = locate()
+    try:
+        result = create_login(url.url, args.name, args.role, password)
+    except LoginError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as error:
+        print(f"{prog}: cannot reach the warehouse {url.redacted()}: {error}", file=sys.stderr)
+        return 1
+    verb = "created" if result.created else "updated"
+    print(f"login {result.name} {verb}: inherits {result.role} (reads schema(s) "
+          f"{', '.join(READER_ROLES[result.role])}; read-only; time zone {config.VN_TZ})"
+          + (f"; no longer a member of {', '.join(result.revoked)}" if result.revoked else ""))
+    print(f"connect: host={url.host} port={url.port} dbname={url.database} user={result.name} "
+          "(the server's pg_hba.conf must allow it a password login)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ioc_pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("bootstrap", help="create or update the warehouse").set_defaults(func=_cmd_bootstrap)
     sub.add_parser("dbt-parse", help="write the dbt manifest").set_defaults(func=_cmd_dbt_parse)
+    login = sub.add_parser("create-login", help="create or update a login for the BI tool or an auditor",
+                           description="A login that inherits ioc_reader (the BI tool: schema marts) or "
+                                       "auditor (marts, dq, audit). Idempotent: again = new password, role, "
+                                       "defaults. The password is never an argument.")
+    login.add_argument("name", help="the login's name (lower case, e.g. ioc_bi)")
+    login.add_argument("--role", required=True, choices=("ioc_reader", "auditor"))
+    login.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input (else: prompt)")
+    login.set_defaults(func=_cmd_create_login)
     return parser
 
 

@@ -129,6 +129,7 @@ LOCAL_PG_URL = _get("IOC_LOCAL_PG_URL") or f"postgresql://postgres@127.0.0.1:543
 DATA_DOCS_DIR_ENV = "IOC_DATA_DOCS_DIR"
 GX_ROOT_ENV = "IOC_GX_ROOT"
 DBT_DOCS_DIR_ENV = "IOC_DBT_DOCS_DIR"
+REPORTS_DIR_ENV = "IOC_REPORTS_DIR"
 TASK_RETRIES_ENV = "IOC_TASK_RETRIES"
 EXTRACT_OVERLAP_MINUTES_ENV = "IOC_EXTRACT_OVERLAP_MINUTES"
 SIMULATOR_SCALE_ENV = "IOC_SIMULATOR_SCALE"
@@ -157,6 +158,12 @@ def gx_root() -> Path:
 def dbt_docs_dir() -> Path:
     """IOC_DBT_DOCS_DIR: where the build DAG publishes the dbt documentation site (`reports/dbt_docs/`)."""
     return _path(DBT_DOCS_DIR_ENV, REPORTS_DIR / "dbt_docs")
+
+
+def reports_dir() -> Path:
+    """IOC_REPORTS_DIR: where the build DAG writes the leaders' monthly report (`breakthroughs/`) and
+    the auditors' page (`auditors/`): `reports/`."""
+    return _path(REPORTS_DIR_ENV, REPORTS_DIR)
 
 
 def task_retries(default: int = 2) -> int:

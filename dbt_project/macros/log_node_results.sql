@@ -1,8 +1,9 @@
 {#-
     on-run-end hook: one row per executed node (model, seed, test, unit test, ...) into
     audit.dbt_node_run, so that "did last night's build pass?" has an answer in the warehouse
-    (auditors read schema audit). Idempotent: (invocation_id, node_id) is the key and
-    conflicts are ignored.
+    (auditors read schema audit), with the run it belongs to (var run_label: the build DAG passes
+    the run's label, as every node is its own dbt invocation under Cosmos). Idempotent:
+    (invocation_id, node_id) is the key and conflicts are ignored.
 
     A no-op when nothing is executed (dbt parse/compile/ls render hooks with execute = false),
     when results is empty, and (with a log line) when audit.dbt_node_run does not exist yet
@@ -16,7 +17,8 @@
             {{ log('log_node_results: audit.dbt_node_run does not exist, node results not recorded', info=true) }}
         {%- else -%}
             {%- set value_rows = [] -%}
-            {%- for res in results -%}
+            {#- a no-op (an exposure in `dbt build`) executed nothing -#}
+            {%- for res in results if res.status != 'no-op' -%}
                 {%- set response = res.adapter_response if res.adapter_response is mapping else {} -%}
                 {#- a namespace: a plain set inside the loop below would not outlive it -#}
                 {%- set node_timing = namespace(finished=none) -%}
@@ -34,12 +36,15 @@
                     ~ ', ' ~ (response.get('rows_affected') if response.get('rows_affected') is number else 'null')
                     ~ ', ' ~ _audit_literal(res.message)
                     ~ ', ' ~ _audit_timestamp(node_timing.finished)
+                    ~ ', ' ~ _audit_literal(var('run_label', none))
                     ~ ')'
                 ) -%}
             {%- endfor -%}
+            {%- if value_rows -%}
             {%- set insert_sql -%}
                 insert into {{ audit_table }}
-                    (invocation_id, node_id, resource_type, status, execution_time, rows_affected, message, finished_at)
+                    (invocation_id, node_id, resource_type, status, execution_time, rows_affected, message, finished_at,
+                     run_label)
                 values
                     {{ value_rows | join(',\n                    ') }}
                 on conflict do nothing
@@ -47,6 +52,7 @@
             {%- do run_query(insert_sql) -%}
             {%- do adapter.commit() -%}
             {{ log('log_node_results: ' ~ value_rows | length ~ ' node results recorded in audit.dbt_node_run', info=false) }}
+            {%- endif -%}
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ioc_pipeline import config
-from ioc_pipeline.quality import data_docs, gx_context
+from ioc_pipeline.quality import data_docs, gx_context, offline_docs
 from ioc_pipeline.quality.results import result_row, verdict, write_dq
 from ioc_pipeline.quality.suites import FCT_DOSSIER_SUITE_FILE, load_suite_file
 from ioc_pipeline.warehouse.locate import redact
@@ -81,6 +81,7 @@ def run_suite_checkpoint(
     (identifier, suite_result), = result.run_results.items()
     rows = [result_row(r) for r in suite_result.results]
     status, passed, warned, failed = verdict(rows)
+    offline_docs.localise(data_docs_dir)  # the CDN assets of the pages, served from the site
     report_path = data_docs.report_path(context, identifier, data_docs_dir)
     validation_run_id = write_dq(
         warehouse_url,

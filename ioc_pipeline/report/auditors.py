@@ -1,14 +1,17 @@
 """The auditors' page: every data-quality check of every checkpoint run, offline.
 
-`write_auditors_page(warehouse_url, out_dir)` reads `dq.validation_run`, `dq.validation_result`
-and `audit.load_batch` as role `auditor` and writes `out_dir/index.html`: one self-contained page
-(no script, nothing loaded from elsewhere) listing each run with its verdict, every expectation of
-the run with a pass/warn/fail mark, the observed value and the unexpected count, and a link to the
-run's Great Expectations Data Docs page, then the load history.
+`write_auditors_page(warehouse_url, out_dir)` reads `dq.validation_run`, `dq.validation_result`,
+`audit.dbt_node_run` and `audit.load_batch` as role `auditor` and writes `out_dir/index.html`: one
+self-contained page (no script, nothing loaded from elsewhere) listing each run with its verdict,
+what it covered (any column `dq.validation_run` has beyond the contract's, e.g. the period and the
+load batches checked), every expectation of the run with a pass/warn/fail mark, the observed value
+and the unexpected count, and a link to the run's Great Expectations Data Docs page; then the dbt
+tests grouped by run (the run label every node result carries: under Cosmos each node is its own
+dbt invocation, so the invocation id does not group a run), then the load history.
 
-Why a page of our own: the Data Docs that GX writes take their CSS and JavaScript from CDNs
-(bootstrap, jQuery, bootstrap-table, font-awesome, vega); offline the Data Docs index shows an
-empty table and the validation pages lose their layout. This page is the view that always opens.
+Why a page of our own beside GX's Data Docs (which `quality/offline_docs.py` makes open offline):
+one page, without JavaScript, printable, with every run of every check, the dbt tests and the load
+history together, in Vietnamese.
 
 A check's mark: pass when it succeeded; warn when it failed and its severity is `warning`; fail
 when it failed and it is `critical` (the same rule as the run's own status in dq.validation_run).
@@ -28,6 +31,15 @@ from ioc_pipeline.report.render import render, write_page
 
 log = logging.getLogger(__name__)
 
+# dq.validation_run columns of the contract (marts.md); any other column is shown as the run's scope
+RUN_COLUMNS = ("validation_run_id", "run_label", "checkpoint_name", "suite_name", "table_checked", "run_at",
+               "success", "status", "evaluated", "passed", "warned", "failed", "report_path")
+# dbt node statuses (audit.dbt_node_run.status) as the page's marks
+DBT_STATUS = {"pass": "pass", "success": "pass", "warn": "warn", "fail": "fail", "error": "fail",
+              "runtime error": "fail", "skipped": "none"}
+DBT_STATUS_LABELS = {"pass": "Đạt", "warn": "Cảnh báo", "fail": "Không đạt", "none": "Bỏ qua"}
+DBT_TEST_TYPES = ("test", "unit_test")
+DBT_RUNS_IN_DETAIL = 10  # the latest runs list every test; older ones show their counts only
 SEVERITY_LABELS = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
 BATCH_STATUS = {"success": "pass", "failed": "fail", "running": "warn"}
 BATCH_STATUS_LABELS = {"success": "Thành công", "failed": "Lỗi", "running": "Đang chạy"}
@@ -72,9 +84,7 @@ def _kwargs_text(kwargs) -> str:
 def read_dq(warehouse_url: str) -> dict:
     with connect_as(warehouse_url, AUDITOR_ROLE) as conn:
         runs = conn.execute(
-            """select validation_run_id, run_label, checkpoint_name, suite_name, table_checked, run_at,
-                      success, status, evaluated, passed, warned, failed, report_path
-                 from dq.validation_run order by run_at desc, validation_run_id desc""").fetchall()
+            """select * from dq.validation_run order by run_at desc, validation_run_id desc""").fetchall()
         # dq.validation_result has no ordinal: rows of a run are inserted together in the suite's
         # order and never updated, so their physical order (ctid) is the suite's order.
         results = conn.execute(
@@ -86,7 +96,78 @@ def read_dq(warehouse_url: str) -> dict:
             """select batch_id, source, entity, interval_start, interval_end, started_at, finished_at,
                       status, rows_received, rows_loaded, rows_quarantined, error
                  from audit.load_batch order by started_at desc, batch_id desc""").fetchall()
-        return {"runs": runs, "results": results, "batches": batches, "role": current_role(conn)}
+        has_run_label = conn.execute(
+            """select 1 from information_schema.columns where table_schema = 'audit'
+                  and table_name = 'dbt_node_run' and column_name = 'run_label'""").fetchone()
+        label = "run_label" if has_run_label else "null::text"
+        dbt_nodes = conn.execute(
+            f"""select coalesce({label}, 'dbt ' || invocation_id) as run, {label} as run_label, invocation_id,
+                       node_id, resource_type, status, message, execution_time, finished_at
+                  from audit.dbt_node_run
+                 order by max(finished_at) over (partition by coalesce({label}, 'dbt ' || invocation_id)) desc,
+                          resource_type, node_id""").fetchall()
+        return {"runs": runs, "results": results, "batches": batches, "dbt_nodes": dbt_nodes,
+                "role": current_role(conn)}
+
+
+def _scope_value(value) -> str:
+    if value is None:
+        return fmt.NONE
+    if isinstance(value, datetime):
+        return fmt.vn_time(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or fmt.NONE
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _node_name(node_id: str, resource_type: str) -> str:
+    """test.<project>.<name>.<hash> -> name; unit_test.<project>.<model>.<test> -> model.test; model.<project>.<name> -> name."""
+    parts = node_id.split(".")
+    if len(parts) < 3:
+        return node_id
+    return ".".join(parts[2:]) if resource_type == "unit_test" else parts[2]
+
+
+def _dbt_check(n: int, node: dict, kind: str) -> dict:
+    mark = DBT_STATUS.get(node["status"], "fail")
+    return {"n": n, "node_id": node["node_id"], "name": _node_name(node["node_id"], node["resource_type"]),
+            "type": kind, "status": mark, "status_label": DBT_STATUS_LABELS[mark],
+            "message": node["message"] if mark != "pass" else None}
+
+
+def dbt_runs_context(nodes: list[dict]) -> list[dict]:
+    """audit.dbt_node_run grouped by run (its label, else its invocation), latest run first: the
+    counts of every run, and for the latest DBT_RUNS_IN_DETAIL every test and unit test with its mark."""
+    by_run: dict[str, list[dict]] = {}
+    for node in nodes:
+        by_run.setdefault(node["run"], []).append(node)
+    runs = []
+    for i, (run, members) in enumerate(by_run.items()):
+        tests = [n for n in members if n["resource_type"] in DBT_TEST_TYPES]
+        counts = {mark: 0 for mark in DBT_STATUS_LABELS}
+        for t in tests:
+            counts[DBT_STATUS.get(t["status"], "fail")] += 1
+        built = [n for n in members if n["resource_type"] not in DBT_TEST_TYPES]
+        failed_builds = sum(DBT_STATUS.get(n["status"], "fail") == "fail" for n in built)
+        status = "fail" if counts["fail"] or failed_builds else ("warn" if counts["warn"] else "pass")
+        finished = [n["finished_at"] for n in members if n["finished_at"]]
+        runs.append({
+            "key": run, "anchor": f"dbt-{i + 1}", "label": members[0]["run_label"] or fmt.NONE,
+            "invocations": len({n["invocation_id"] for n in members}),
+            "started": fmt.vn_time(min(finished) if finished else None),
+            "finished": fmt.vn_time(max(finished) if finished else None),
+            "status": status, "status_label": DBT_STATUS_LABELS[status],
+            "built": len(built), "failed_builds": failed_builds, "tests": len(tests),
+            **{f"n_{mark}": n for mark, n in counts.items()},
+            "detail": i < DBT_RUNS_IN_DETAIL,
+            "checks": [_dbt_check(j, t, "unit test" if t["resource_type"] == "unit_test" else "data test")
+                       for j, t in enumerate(tests, start=1)]
+                      + [_dbt_check(len(tests) + j, b, b["resource_type"]) for j, b in enumerate(
+                          (b for b in built if DBT_STATUS.get(b["status"], "fail") == "fail"), start=1)],
+        })
+    return runs
 
 
 def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
@@ -95,6 +176,7 @@ def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
         by_run.setdefault(r["validation_run_id"], []).append(r)
     runs = []
     for run in data["runs"]:
+        scope = [{"name": k, "value": _scope_value(v)} for k, v in run.items() if k not in RUN_COLUMNS]
         checks = []
         for i, r in enumerate(by_run.get(run["validation_run_id"], []), start=1):
             status = check_status(r["success"], r["severity"])
@@ -115,6 +197,7 @@ def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
             "status_label": fmt.DQ_LABELS.get(run["status"], run["status"]),
             "evaluated": run["evaluated"], "passed": run["passed"], "warned": run["warned"],
             "failed": run["failed"], "docs": _docs_link(run["report_path"], out_dir), "checks": checks,
+            "scope": scope,
         })
     batches = [{
         "id": b["batch_id"], "source": b["source"], "entity": b["entity"],
@@ -127,7 +210,8 @@ def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
         "quarantined": fmt.number(b["rows_quarantined"]), "error": b["error"],
     } for b in data["batches"]]
     return {"generated_at": fmt.vn_time(generated_at), "role": data["role"], "runs": runs,
-            "batches": batches, "latest": runs[0] if runs else None}
+            "batches": batches, "latest": runs[0] if runs else None,
+            "dbt_runs": dbt_runs_context(data.get("dbt_nodes", [])), "dbt_runs_in_detail": DBT_RUNS_IN_DETAIL}
 
 
 def write_auditors_page(warehouse_url: str, out_dir: str | Path) -> Path:
@@ -137,6 +221,6 @@ def write_auditors_page(warehouse_url: str, out_dir: str | Path) -> Path:
     ctx = auditors_context(read_dq(warehouse_url), out, datetime.now(fmt.VN))
     page = out / "index.html"
     write_page(page, render("auditors.html.j2", ctx))
-    log.info("auditors' page: %d validation run(s), %d load batch(es): %s", len(ctx["runs"]),
-             len(ctx["batches"]), page)
+    log.info("auditors' page: %d validation run(s), %d dbt run(s), %d load batch(es): %s", len(ctx["runs"]),
+             len(ctx["dbt_runs"]), len(ctx["batches"]), page)
     return page

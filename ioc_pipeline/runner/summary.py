@@ -1,14 +1,16 @@
 """What a run did, read back from the warehouse's own audit tables, not from Airflow's logs.
 
 One line per source entity (a month-by-month source makes several batches in one run), the dbt
-nodes built and tested, the data-quality verdict and where its report is, each DAG's outcome and
-log, and every failure by name: the command exits non-zero when this list is not empty.
+nodes built and tested (audit.dbt_node_run rows of the run's label), the data-quality verdict and
+where its report is, where the leaders' report and the auditors' page were written, each DAG's
+outcome and log, and every failure by name: the command exits non-zero when this list is not empty.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 
@@ -25,6 +27,8 @@ class RunReport:
     dbt_nodes: dict[str, int] = field(default_factory=dict)
     dbt_failures: list[str] = field(default_factory=list)
     quality: dict | None = None
+    # what the build DAG wrote during this run: "breakthroughs" / "auditors" -> the page's path
+    reports: dict[str, Path] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[str]:
@@ -49,16 +53,25 @@ def collect(report: RunReport, warehouse: WarehouseUrl, started_at: datetime) ->
         report.batches = [dict(zip(names, row)) for row in cur.fetchall()]
         for resource_type, status, count in conn.execute(
             """select resource_type, status, count(*) from audit.dbt_node_run
-                where finished_at >= %s group by 1, 2""", (started_at,)):
+                where run_label = %s group by 1, 2""", (report.run_label,)):
             report.dbt_nodes[f"{resource_type}:{status}"] = count
         report.dbt_failures = [f"{node} ({status}): {message}" for node, status, message in conn.execute(
             """select node_id, status, coalesce(message, '') from audit.dbt_node_run
-                where finished_at >= %s and status in ('error', 'fail') order by node_id""", (started_at,))]
+                where run_label = %s and status in ('error', 'fail') order by node_id""", (report.run_label,))]
         row = conn.execute(
             """select status, evaluated, passed, warned, failed, report_path from dq.validation_run
                 where run_label = %s order by validation_run_id desc limit 1""", (report.run_label,)).fetchone()
         if row:
             report.quality = dict(zip(("status", "evaluated", "passed", "warned", "failed", "report_path"), row))
+    report.reports = written_reports(started_at)
+
+
+def written_reports(started_at: datetime) -> dict[str, Path]:
+    """The report pages the build DAG wrote since `started_at` (config.reports_dir())."""
+    pages = {"breakthroughs": config.reports_dir() / "breakthroughs" / "index.html",
+             "auditors": config.reports_dir() / "auditors" / "index.html"}
+    return {name: page for name, page in pages.items()
+            if page.is_file() and page.stat().st_mtime >= started_at.timestamp()}
 
 
 def _batches_by_entity(batches: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -92,6 +105,10 @@ def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
         lines.append(f"Data quality: {q['status']} ({q['passed']} passed, {q['warned']} warned, "
                      f"{q['failed']} failed of {q['evaluated']})")
         lines.append(f"Data-quality report: {q['report_path']}")
+    if "breakthroughs" in report.reports:
+        lines.append(f"Leaders' monthly report: {report.reports['breakthroughs']}")
+    if "auditors" in report.reports:
+        lines.append(f"Auditors' page (every check, dbt tests by run, load history): {report.reports['auditors']}")
     dbt_docs = config.dbt_docs_dir() / "index.html"
     if dbt_docs.exists():
         lines.append(f"dbt documentation (models, columns, KPI formulas): {dbt_docs}")

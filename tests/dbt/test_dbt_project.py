@@ -260,7 +260,7 @@ def built(warehouse, tmp_path_factory):
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
-        "--vars", "{as_of_date: '2024-10-31'}",
+        "--vars", "{as_of_date: '2024-10-31', run_label: test-build-1}",
         "--no-use-colors",
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -405,3 +405,89 @@ def test_node_results_are_audited(db):
         "select count(*) from audit.dbt_node_run where status not in ('success', 'pass', 'warn')"
     ).fetchone()[0]
     assert failed == 0
+    # every result carries the run it belongs to (var run_label), so results group by run
+    assert db.execute("select array_agg(distinct run_label) from audit.dbt_node_run").fetchone()[0] == [
+        "test-build-1"]
+
+
+def test_every_mart_table_and_column_carries_its_description_as_a_comment(db):
+    """persist_docs: the BI tool (and psql's \\d+) shows what each column means."""
+    columns = _rows(db, """select c.relname as table_name, a.attname as column_name,
+                                  col_description(c.oid, a.attnum) as comment
+                             from pg_class c
+                             join pg_namespace n on n.oid = c.relnamespace
+                             join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                            where n.nspname = 'marts' and c.relkind in ('r', 'v', 'p')""")
+    assert len(columns) >= 170
+    assert [f"{c['table_name']}.{c['column_name']}" for c in columns if not (c["comment"] or "").strip()] == []
+    tables = dict(db.execute("""select c.relname, obj_description(c.oid, 'pg_class') from pg_class c
+                                  join pg_namespace n on n.oid = c.relnamespace
+                                 where n.nspname = 'marts' and c.relkind in ('r', 'v', 'p')""").fetchall())
+    assert [name for name, comment in tables.items() if not (comment or "").strip()] == []
+    comment = db.execute("""select col_description('marts.kpi_online_rate_monthly'::regclass, attnum)
+                              from pg_attribute where attrelid = 'marts.kpi_online_rate_monthly'::regclass
+                               and attname = 'meets_target'""").fetchone()[0]
+    assert "ONLINE REMOTE rate" in comment and "online_remote_rate >= target_rate" in comment
+    # doc() blocks are rendered, not left as Jinja
+    assert not [c for c in columns if "{{" in (c["comment"] or "")]
+
+
+def test_kpi_rows_carry_readable_scope_level_and_agency_names(db):
+    for table in ("kpi_online_rate_monthly", "kpi_timeliness_monthly"):
+        rows = {(r["month"].isoformat(), r["scope"], r["scope_code"]): (r["scope_label"], r["level_label"],
+                                                                        r["agency_name"])
+                for r in _rows(db, f"select month, scope, scope_code, scope_label, level_label, agency_name"
+                                   f" from marts.{table}")}
+        sep, octo = "2024-09-01", "2024-10-01"
+        assert rows[(sep, "province", "province")] == ("Toàn tỉnh", None, None), table
+        assert rows[(sep, "level", "TINH")] == ("Cấp tỉnh", "Cấp tỉnh", None), table
+        assert rows[(octo, "level", "HUYEN")] == ("Cấp huyện", "Cấp huyện", None), table
+        assert rows[(sep, "level", "XA")] == ("Cấp xã", "Cấp xã", None), table
+        # the later delivery of TINH's only version corrected its name
+        assert rows[(sep, "agency", TINH)] == ("Sở Tư pháp", "Cấp tỉnh", "Sở Tư pháp"), table
+        assert rows[(octo, "agency", HUYEN)] == ("UBND huyện Châu Đức", "Cấp huyện", "UBND huyện Châu Đức"), table
+        # the commune was renamed on 01/10/2024: each month shows the name then in force
+        assert rows[(sep, "agency", XA)] == ("UBND xã Láng Lớn", "Cấp xã", "UBND xã Láng Lớn"), table
+        assert rows[(octo, "agency", XA)] == ("UBND xã Láng Lớn (mới)", "Cấp xã", "UBND xã Láng Lớn (mới)"), table
+
+
+def test_scorecard_watchlist_and_dossiers_carry_vietnamese_labels(db):
+    labels = {"dat": "Đạt", "chua_dat": "Chưa đạt", "khong_co_chi_tieu": "Không có chỉ tiêu",
+              "chua_co_so_lieu": "Chưa có số liệu"}
+    rows = _rows(db, "select month, indicator_code, status, status_label from marts.breakthrough_scorecard")
+    assert rows and {r["status_label"] for r in rows} <= set(labels.values())
+    assert [r for r in rows if r["status_label"] != labels[r["status"]]] == []
+    # September's online remote rate 0.4 against 0.65: not met; the overdue count has no target
+    by_key = {(r["month"].isoformat(), r["indicator_code"]): r["status_label"] for r in rows}
+    assert by_key[("2024-09-01", "b3_online_remote_rate")] == "Chưa đạt"
+    assert by_key[("2024-09-01", "b1_overdue_dossiers")] == "Không có chỉ tiêu"
+
+    # as of 31/10: D5 (commune, in process, due 25/09) is overdue
+    watch = {r["dossier_code"]: r for r in _rows(db, "select * from marts.dossier_watchlist")}
+    assert (watch["D5"]["risk"], watch["D5"]["risk_label"], watch["D5"]["level_label"],
+            watch["D5"]["status_label"]) == ("overdue", "Quá hạn", "Cấp xã", "Đang xử lý")
+
+    dossiers = {r["dossier_code"]: (r["status_label"], r["channel_label"], r["timeliness_label"])
+                for r in _rows(db, "select dossier_code, status_label, channel_label, timeliness_label"
+                                   " from marts.fct_dossier")}
+    assert dossiers["D1"] == ("Đã trả kết quả", "Trực tuyến", "Trước hạn")
+    assert dossiers["D2"] == ("Đã xử lý xong", "Trực tuyến", "Đúng hạn")
+    assert dossiers["D3"] == ("Đã xử lý xong", "Trực tuyến", "Trễ hạn")
+    assert dossiers["D5"] == ("Đang xử lý", "Bưu chính công ích", None)
+    assert dossiers["D6"] == ("Từ chối tiếp nhận", "Trực tuyến", None)
+    assert dossiers["D9"] == ("Đã trả kết quả", "Trực tiếp", "Đúng hạn")
+
+
+def test_fct_dossier_traces_back_to_the_raw_version_and_its_load_batch(db):
+    rows = _rows(db, """select f.dossier_code, f.source_batch_id, f.source_record_hash,
+                               r.dossier_code as raw_code, r.payload, b.source
+                          from marts.fct_dossier f
+                          left join raw.one_stop_shop__dossier r
+                            on r.batch_id = f.source_batch_id and r.record_hash = f.source_record_hash
+                          left join audit.load_batch b on b.batch_id = r.batch_id""")
+    assert len(rows) == 9
+    for r in rows:
+        assert r["raw_code"] == r["dossier_code"] and r["source"] == "test", r
+    d2 = next(r for r in rows if r["dossier_code"] == "D2")
+    latest = [v for v in dossier_versions() if v["MaHoSo"] == "D2"][-1]
+    assert d2["source_record_hash"] == _hash(latest) and d2["payload"]["TrangThaiHoSo"] == 9

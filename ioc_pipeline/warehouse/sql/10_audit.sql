@@ -70,3 +70,7 @@ create table if not exists audit.dbt_node_run (
     finished_at     timestamptz not null default now(),
     primary key (invocation_id, node_id)
 );
+-- The run a dbt node result belongs to (the run command's label or the Airflow run id, dbt var
+-- run_label): Cosmos runs one dbt invocation per node, so invocation_id alone does not group a run.
+alter table audit.dbt_node_run add column if not exists run_label text;
+create index if not exists dbt_node_run_run_label_idx on audit.dbt_node_run (run_label, finished_at);

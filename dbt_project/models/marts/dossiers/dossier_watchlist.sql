@@ -125,12 +125,25 @@ final as (
         greatest(classified.as_of_date - classified.due_day, 0) as calendar_days_past_due,
         classified.status_code,
         classified.agency_level,
-        classified.agency_version_key
+        classified.agency_version_key,
+        -- readable labels beside the codes (seed code_labels)
+        risk_labels.label as risk_label,
+        level_labels.label as level_label,
+        status_labels.label as status_label
     from classified
     left join agencies
         on classified.agency_version_key = agencies.agency_version_key
     left join procedures
         on classified.procedure_code = procedures.procedure_code
+    left join {{ ref('code_labels') }} as risk_labels
+        on risk_labels.code_set = 'watchlist_risk'
+        and risk_labels.code = classified.risk
+    left join {{ ref('code_labels') }} as level_labels
+        on level_labels.code_set = 'agency_level'
+        and level_labels.code = classified.agency_level
+    left join {{ ref('code_labels') }} as status_labels
+        on status_labels.code_set = 'dossier_status'
+        and status_labels.code = classified.status_code::text
     where classified.risk is not null
 
 )

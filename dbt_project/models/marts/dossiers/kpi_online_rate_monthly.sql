@@ -152,6 +152,13 @@ final as (
         target_scope
     from targeted
 
+),
+
+labelled as (
+
+    -- readable names beside the codes, for the BI tool: scope_label, level_label, agency_name
+    {{ kpi_scope_labels('final') }}
+
 )
 
-select * from final
+select * from labelled

@@ -208,6 +208,13 @@ final as (
         open_without_due_date
     from grid
 
+),
+
+labelled as (
+
+    -- readable names beside the codes, for the BI tool: scope_label, level_label, agency_name
+    {{ kpi_scope_labels('final') }}
+
 )
 
-select * from final
+select * from labelled

@@ -215,6 +215,19 @@ final as (
         on targets.month = months.month
         and targets.indicator_code = months.indicator_code
 
+),
+
+labelled as (
+
+    -- the status as people read it (seed code_labels), beside the code
+    select
+        final.*,
+        status_labels.label as status_label
+    from final
+    left join {{ ref('code_labels') }} as status_labels
+        on status_labels.code_set = 'scorecard_status'
+        and status_labels.code = final.status
+
 )
 
-select * from final
+select * from labelled
