@@ -1,6 +1,6 @@
 """`python -m ioc_pipeline <command>`: the pipeline without the Airflow UI.
 
-- `run --from D --to D [--as-of D]`: the contract's run command (shared/contracts/run.md); sources
+- `run --from D --to D [--as-of D]`: the contract's run command (docs/contracts/run.md); sources
   left unconfigured are served by the simulator (`demo_sources`).
 - `simulate`: the source simulator in the foreground (both APIs on loopback), the same as
   `python -m ioc_simulator`.

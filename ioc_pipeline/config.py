@@ -2,7 +2,7 @@
 
 Why one module: a setting read in several places drifts (two defaults, one forgotten in the
 docs). Every variable the pipeline reads is named and documented here, in README's configuration
-table and in `.env.example`, in the order of `shared/contracts/run.md`: environment variables
+table and in `.env.example`, in the order of `docs/contracts/run.md`: environment variables
 (Airflow connections `AIRFLOW_CONN_*` for credentials), then the project's own development
 defaults. A test keeps the three lists equal and `IOC_*` names out of every other module.
 
@@ -64,7 +64,7 @@ def _path(name: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
-# --- the run command's contract (run.md) -------------------------------------------------------
+# --- the run command's contract (docs/contracts/run.md) -------------------------------------------------------
 
 WAREHOUSE_URL_ENV = "WAREHOUSE_URL"
 OPERATOR_REPORTS_INBOX_ENV = "OPERATOR_REPORTS_INBOX"
@@ -101,7 +101,7 @@ def pii_hash_key() -> bytes:
 
 def unconfigured_sources() -> list[str]:
     """The sources the environment leaves unset (`one_stop_shop`, `dvc_portal`, `operator_reports`):
-    the run command serves the simulator for those (run.md)."""
+    the run command serves the simulator for those (docs/contracts/run.md)."""
     missing = [conn for conn in (CONN_ONE_STOP_SHOP, CONN_DVC_PORTAL) if not connection_uri(conn)]
     if operator_reports_inbox() is None:
         missing.append("operator_reports")
@@ -141,7 +141,7 @@ ALERT_TARGET_ENV = "IOC_ALERT_TARGET"
 GX_WAREHOUSE_URL_ENV = "IOC_GX_WAREHOUSE_URL"
 
 # Nightly intervals reach back this far into the previous one, so a record that changed while the
-# previous extraction was paging is caught now (sources.md: it may have been seen twice or not at all).
+# previous extraction was paging is caught now (docs/contracts/sources.md: it may have been seen twice or not at all).
 DEFAULT_EXTRACT_OVERLAP = timedelta(hours=2)
 
 

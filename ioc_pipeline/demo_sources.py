@@ -1,4 +1,4 @@
-"""The demo's sources: the project's own simulator, served for every source left unconfigured (run.md).
+"""The demo's sources: the project's own simulator, served for every source left unconfigured (docs/contracts/run.md).
 
 Why a module of its own: the pipeline must run against the real systems without the simulator, so
 this is the only module of `ioc_pipeline` that imports `ioc_simulator`, and only the command line

@@ -1,6 +1,6 @@
 """The public-sector working calendar of Vietnam, the one Python source of it.
 
-Deadlines of dossiers run in working days of the officials' calendar (domain.md §3.4, §4):
+Deadlines of dossiers run in working days of the officials' calendar (docs/domain.md §3.4, §4):
 Monday to Friday, minus the days off announced for the public holidays, plus announced make-up
 Saturdays. Two layers, both data:
 
@@ -10,7 +10,7 @@ Saturdays. Two layers, both data:
    is_working_day, reason, legal_doc), which wins over the library. It is the same file dbt loads
    as a seed, so Python (the simulator, tests) and the marts (`dim_date`) share one correction
    point; the library misses swaps announced after its release (2/5/2025 ↔ 26/4/2025,
-   2/1/2026 ↔ 10/1/2026, domain.md §4.3).
+   2/1/2026 ↔ 10/1/2026, docs/domain.md §4.3).
 
 dbt must not need Python, so the library's part is also written to the seed
 `dbt_project/seeds/public_holidays.csv` by `python -m ioc_pipeline.workcalendar --write-seed`
@@ -141,7 +141,7 @@ def working_days(start: date, end: date) -> list[date]:
 def working_days_between(a: date, b: date) -> int:
     """Working days in (a, b] when a <= b; minus the working days in (b, a] when b < a.
 
-    With a = as-of day and b = due day this is marts.md's signed "working days remaining", the
+    With a = as-of day and b = due day this is docs/contracts/marts.md's signed "working days remaining", the
     same number dbt's `working_days_between` macro computes from dim_date.
     """
     if b >= a:

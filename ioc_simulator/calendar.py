@@ -7,7 +7,7 @@ here is read from `ioc_pipeline` or from the dbt seeds (`calendar_overrides.csv`
 calendar from those; this table is the second, independent reading that the end-to-end tests hold
 the warehouse to (tests/simulator/test_oracle_calendar.py lists the days where the two differ).
 
-A working day (marts.md "working day", domain.md §3.4, §4) is Monday to Friday, except the days
+A working day (docs/contracts/marts.md "working day", docs/domain.md §3.4, §4) is Monday to Friday, except the days
 off announced for officials (cán bộ, công chức, viên chức) around the public holidays of the Labour
 Code 2019 Art. 112 (New Year, Tết, Hùng Kings, 30/4, 1/5, National Day 2/9 plus one adjacent day),
 the substitute day when a holiday falls on a weekend (Art. 111(3)), and the swapped days off; plus
@@ -63,7 +63,7 @@ DAYS_OFF: dict[date, str] = {
     # New Year: Wed 1/1/2025 (Labour Code Art. 112(1)(a)).
     date(2025, 1, 1): "Tết Dương lịch",
     # Tết Ất Tỵ: Sat 25/1 - Sun 2/2/2025, 9 days, weekdays Mon 27/1 - Fri 31/1 (TB 6150/TB-BLĐTBXH,
-    # 14/11/2024, per CV 8726/VPCP-KGVX; domain.md §4.2 marks the Tết part as unverified).
+    # 14/11/2024, per CV 8726/VPCP-KGVX; docs/domain.md §4.2 marks the Tết part as unverified).
     **_span(date(2025, 1, 25), date(2025, 2, 2), "Tết Nguyên Đán"),
     # Hùng Kings (10/3 lunar): Mon 7/4/2025.
     date(2025, 4, 7): "Giỗ Tổ Hùng Vương",
@@ -103,7 +103,7 @@ DAYS_OFF: dict[date, str] = {
     date(2026, 9, 1): "Quốc khánh (ngày liền kề)",
     date(2026, 9, 2): "Quốc khánh",
     # Not listed: 24/11/2026 "Ngày Văn hóa Việt Nam". Resolution 30/NQ-CP (reported 26/02/2026) only
-    # tasks an amendment of Labour Code Art. 112(1); no enacted text was found (domain.md §4.1).
+    # tasks an amendment of Labour Code Art. 112(1); no enacted text was found (docs/domain.md §4.1).
 }
 
 # --- make-up Saturdays (worked) ---------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def working_days(start: date, end: date) -> list[date]:
 
 
 def working_days_remaining(as_of: date, due: date) -> int:
-    """marts.md "working days remaining" as of day A for due day D: the working days in (A, D] when
+    """docs/contracts/marts.md "working days remaining" as of day A for due day D: the working days in (A, D] when
     D >= A, minus the working days in (D, A] when D < A."""
     if due >= as_of:
         return len(working_days(as_of + timedelta(days=1), due + timedelta(days=1)))

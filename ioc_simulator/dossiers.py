@@ -29,7 +29,7 @@ Why it is built this way:
 - **Reforms.** A dossier goes to an agency in force on its submission day (and is accepted by that
   day's agency: acceptance never falls after the agency's `validTo`); after 1 July 2025 that means
   the HCMC departments and the new communes (`world.py`).
-- Records use exactly the field names and types of `shared/contracts/sources.md` §1. Dates are
+- Records use exactly the field names and types of `docs/contracts/sources.md` §1. Dates are
   strings `yyyyMMddHHmmss`, except the "older records" the contract warns about: every record of the
   agencies of Vũng Tàu city and Côn Đảo (`000.xx.31.H03`, `000.00.38.H03`) submitted before
   1 October 2024 uses `dd/MM/yyyy HH:mm:ss` in all its date fields (`uses_legacy_date_format`).

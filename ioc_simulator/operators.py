@@ -1,4 +1,4 @@
-"""Seeded simulator of the telecom operators' monthly XLSX reports (sources.md §3).
+"""Seeded simulator of the telecom operators' monthly XLSX reports (docs/contracts/sources.md §3).
 
 Viettel and VNPT each keep a BTS inventory over the eight district-level units of Bà Rịa – Vũng Tàu
 and send one workbook a month into an inbox folder. The world is a small model, not a replay:
@@ -7,8 +7,8 @@ and send one workbook a month into an inbox folder. The world is a small model, 
   behind it (45 by December); a station shows its 5G row as `Đang thi công` two months before it
   goes on air and `Đã lắp đặt` the month before.
 - 2G stations switch off from October 2024 and 2G-only subscribers fall around the 15 October 2024
-  cut-off (Thông tư 03/04/2024/TT-BTTTT, see domain.md §5.1).
-- The district level ends on 1 July 2025 (domain.md §6.2): from the July 2025 report on,
+  cut-off (Thông tư 03/04/2024/TT-BTTTT, see docs/domain.md §5.1).
+- The district level ends on 1 July 2025 (docs/domain.md §6.2): from the July 2025 report on,
   `Đơn vị hành chính` is the new commune-level unit (`Phường Tam Thắng`, `Xã Châu Pha`, `Đặc khu
   Côn Đảo`: the 30 of `world.py`), in both sheets. Each station keeps one commune for good, drawn
   (seeded, on its own random stream) among the new communes of its former district; `ThueBao` has

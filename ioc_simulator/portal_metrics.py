@@ -2,11 +2,11 @@
 
 Why computed rather than invented: the warehouse loads these numbers as the portal's word, and a
 test must be able to check one of them by hand against the dossiers the same simulator serves. So the
-dossier-based metrics follow `shared/domain.md` §1.3 on the served records, with these simplifications
+dossier-based metrics follow `docs/domain.md` §1.3 on the served records, with these simplifications
 (all deterministic, no randomness):
 
 - "received in the month" = accepted dossiers (NgayTiepNhan set, TrangThaiHoSo not 1 or 3) whose
-  NgayTiepNhan falls in the month (marts.md's *accepted*), of the agency (MaDonViTiepNhan).
+  NgayTiepNhan falls in the month (docs/contracts/marts.md's *accepted*), of the agency (MaDonViTiepNhan).
 - the effective due date is the latest NgayHenTraMoi of the supplements, else NgayHenTra.
 - PROGRESS_ON_TIME (2.1): numerator = received dossiers finished (status 9/10, NgayKetThucXuLy before
   the month's end) at or before the effective due + received dossiers not finished, withdrawn or
@@ -114,7 +114,7 @@ def linear(max_score: float):
 
 
 def threshold(max_score: float, target: float):
-    """Full points from the target rate on, proportional below it (domain.md §1.3)."""
+    """Full points from the target rate on, proportional below it (docs/domain.md §1.3)."""
     return lambda rate: min(max_score, max_score * rate / target)
 
 
@@ -179,7 +179,7 @@ class PortalIndex:
         metrics = getattr(self, f"_{group}")(department, level, year, month, start, end)
         return "OK", {"metrics": metrics}, ""
 
-    # --- one method per group; maxima per domain.md §1.2 / §1.3 ---
+    # --- one method per group; maxima per docs/domain.md §1.2 / §1.3 ---
 
     def _transparency(self, agency, level, year, month, start, end) -> list[dict]:
         procs = procedures_for(agency, _month_day(agency, start))
@@ -278,12 +278,12 @@ class PortalIndex:
             ("PETITION_HANDLING_SATISFACTION", "Tỷ lệ hài lòng trong xử lý PAKN", petitions),
         ):
             item = _metric(code, name, numerator, petitions, 6, linear(6))
-            if petitions == 0:  # no feedback at all: full marks (domain.md §1.6)
+            if petitions == 0:  # no feedback at all: full marks (docs/domain.md §1.6)
                 item["score"] = 6
             metrics.append(item)
         satisfaction = _metric("DOSSIER_RECEIVING_SATISFACTION", "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
                                on_time, len(received), 6, threshold(6, 0.9))
-        if not received:  # no dossier: 0 points (domain.md §1.6)
+        if not received:  # no dossier: 0 points (docs/domain.md §1.6)
             satisfaction["score"] = 0
         metrics.append(satisfaction)
         return metrics

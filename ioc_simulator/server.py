@@ -4,11 +4,11 @@ Why real HTTP and only the standard library: the extractors must be exercised ex
 will talk to the province's systems (status codes, headers, auth, paging, URL encoding), and the
 simulator must start in milliseconds inside a test or the demo without extra dependencies. Each
 API gets its own `ThreadingHTTPServer` on its own port, because they are two different systems
-with two different Airflow connections (`shared/contracts/run.md`).
+with two different Airflow connections (`docs/contracts/run.md`).
 
-- Dossier API (`sources.md` §1): `GET /api/v1/hoso`, bearer API key, filter `[updated_from,
+- Dossier API (`docs/contracts/sources.md` §1): `GET /api/v1/hoso`, bearer API key, filter `[updated_from,
   updated_to)` on `NgayCapNhat` read as Vietnam local time, order `NgayCapNhat` then `MaHoSo`.
-- Portal API (`sources.md` §2): client-credential tokens, enveloped, paged `departments` and
+- Portal API (`docs/contracts/sources.md` §2): client-credential tokens, enveloped, paged `departments` and
   `formalities` catalogs from `world.py`.
 
 Two ways to hold the dossiers, chosen by `scale`:
@@ -467,7 +467,7 @@ class _PortalHandler(_JsonHandler):
         page, size = body.get("currentPage", 1), body.get("pageSize", PORTAL_DEFAULT_PAGE_SIZE)
         valid = all(isinstance(v, int) and not isinstance(v, bool) for v in (page, size))
         if not valid or page < 1 or not 1 <= size <= PORTAL_MAX_PAGE_SIZE:
-            # The portal answers some errors with HTTP 200 and another code (sources.md §2).
+            # The portal answers some errors with HTTP 200 and another code (docs/contracts/sources.md §2).
             self._envelope(200, "INVALID_PARAMETER", message="currentPage >= 1, 1 <= pageSize <= 1000")
             return
         data = {

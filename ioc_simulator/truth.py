@@ -1,4 +1,4 @@
-"""The ground truth: every KPI mart of `shared/contracts/marts.md`, computed again from what the sources
+"""The ground truth: every KPI mart of `docs/contracts/marts.md`, computed again from what the sources
 serve, independently of the warehouse.
 
 An oracle is only worth something if it shares nothing with what it checks, so this module imports
@@ -135,7 +135,7 @@ def month_end(month: date) -> datetime:
     return datetime.combine(next_month(month), time())
 
 
-# --- the 2024 plan (marts.md "Scorecard indicators and targets"), written out here ---------------------
+# --- the 2024 plan (docs/contracts/marts.md "Scorecard indicators and targets"), written out here ---------------------
 
 _JUL_TO_NOV = [date(2024, m, 1) for m in range(7, 12)]
 DEC_2024 = date(2024, 12, 1)
@@ -523,7 +523,7 @@ def _table(rows: list[tuple], headers: tuple[str, ...]) -> list[dict] | None:
 
 
 def read_operator_workbook(content: bytes, file_name: str, arrived_at: datetime) -> OperatorReport | None:
-    """One delivered workbook read by the contract (sources.md §3); None when it cannot be a report."""
+    """One delivered workbook read by the contract (docs/contracts/sources.md §3); None when it cannot be a report."""
     match = _FILE_NAME.match(file_name)
     if not match:
         return None

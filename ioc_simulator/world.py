@@ -1,7 +1,7 @@
 """The simulated world: which agencies exist (in every version) and which procedures they handle.
 
 This is the one place that says *who* the province's one-stop desks are and *what* they handle, in
-the exact item formats of the portal API (`shared/contracts/sources.md` §2), so the portal simulator
+the exact item formats of the portal API (`docs/contracts/sources.md` §2), so the portal simulator
 serves these lists as they are and the dossier generator draws from them. The world is plain data
 built once at import; generation and serving never hard-code an agency.
 
@@ -11,10 +11,10 @@ The province (Bà Rịa – Vũng Tàu, portal code H03, administrative unit 77)
 - the 8 district-level units `000.00.DD.H03` (31 Vũng Tàu, 32 Bà Rịa, 33 Phú Mỹ, 34 Châu Đức,
   35 Xuyên Mộc, 36 Long Điền, 37 Đất Đỏ, 38 Côn Đảo; Côn Đảo has no commune-level unit) and their
   82 communes, wards and townships `000.MM.DD.H03`;
-- the 1 March 2025 restructuring of departments (domain.md §6.3): KH&ĐT → Tài chính, GTVT → Xây
+- the 1 March 2025 restructuring of departments (docs/domain.md §6.3): KH&ĐT → Tài chính, GTVT → Xây
   dựng, TN&MT + NN&PTNT → Nông nghiệp và Môi trường, TT&TT → KH&CN, LĐ-TB&XH → Nội vụ, Du lịch →
   VH-TT-DL: the absorbed departments end on 2025-02-28, the absorbing ones get a new version;
-- the reform of 1 July 2025 (domain.md §6.1–6.2): the district level ends (validTo 2025-06-30), the
+- the reform of 1 July 2025 (docs/domain.md §6.1–6.2): the district level ends (validTo 2025-06-30), the
   82 communes merge into 30 new commune-level units (29 communes/wards + the special zone Côn Đảo),
   and the province joins Ho Chi Minh City (H29, unit 79): every H03 agency ends on 2025-06-30 and
   the HCMC departments `000.00.NN.H29` and the new communes `000.MM.70.H29` start on 2025-07-01.

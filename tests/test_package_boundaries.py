@@ -112,3 +112,16 @@ def test_ioc_settings_are_read_in_config_only_and_documented():
     env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
     assert sorted(s for s in settings if f"`{s}`" not in readme) == []
     assert sorted(s for s in settings if not re.search(rf"^# ?{s}=", env_example, re.M)) == []
+
+
+def test_the_repository_stands_on_its_own():
+    """Contracts and domain rules are the project's own docs/: nothing points outside the clone."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    outside = re.compile(r"(\.\./shared/|\bshared/(contracts|domain\.md|notes))")
+    offenders = [f for f in tracked if (ROOT / f).is_file() and f != "tests/test_package_boundaries.py"
+                 and outside.search((ROOT / f).read_text(encoding="utf-8", errors="ignore"))]
+    assert offenders == []
+    for doc in ("docs/contracts/sources.md", "docs/contracts/marts.md", "docs/contracts/run.md", "docs/domain.md"):
+        assert (ROOT / doc).is_file(), doc

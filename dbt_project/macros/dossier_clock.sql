@@ -1,12 +1,12 @@
 {#-
-    The dossier clock's two settings and edge rules, written once (marts.md "waiting", "late";
+    The dossier clock's two settings and edge rules, written once (docs/contracts/marts.md "waiting", "late";
     the choices "Status 6 waits" and "A due time of 00:00:00").
 -#}
 
 {#-
     True when a TrangThaiHoSo code stops the clock ("waiting" for the applicant): 5 (supplement
     requested) always; 6 (payment requested) when var status_6_pauses_clock is true (the default,
-    marts.md "waiting" = 5 or 6; domain.md §8.9). False for null.
+    docs/contracts/marts.md "waiting" = 5 or 6; docs/domain.md §8.9). False for null.
 -#}
 {% macro is_waiting_status(status_expr) -%}
     {%- if var('status_6_pauses_clock', true) | string | lower in ('true', '1', 'yes') -%}

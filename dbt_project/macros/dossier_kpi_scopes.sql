@@ -1,5 +1,5 @@
 {#-
-    The scopes of the dossier KPIs (marts.md): each row of `relation` once per scope it counts in,
+    The scopes of the dossier KPIs (docs/contracts/marts.md): each row of `relation` once per scope it counts in,
       province  every agency together (scope_code 'province')
       level     agencies grouped by the level (TINH/HUYEN/XA) of the agency version in force on
                 the acceptance day (agency_level); a row without a level is in no level

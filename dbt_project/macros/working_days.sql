@@ -1,5 +1,5 @@
 {#-
-    Working-day arithmetic on dim_date (marts.md "working day", "working days remaining").
+    Working-day arithmetic on dim_date (docs/contracts/marts.md "working day", "working days remaining").
 
     dim_date.working_day_number counts the working days from the calendar's first day up to and
     including each day, so every difference is two index lookups instead of a range scan.
@@ -22,7 +22,7 @@
 {%- endmacro %}
 
 {#-
-    marts.md "working days remaining" as of day A for due day D: working days in (A, D] when
+    docs/contracts/marts.md "working days remaining" as of day A for due day D: working days in (A, D] when
     D >= A; minus the working days in (D, A] when D < A (0 = due today or due on the last working
     day before a non-working A).
 -#}

@@ -52,7 +52,7 @@ def source_of(file_name: str) -> str:
 
 
 def due_moment(report_month: date) -> datetime:
-    """Due before the 10th of the following month, 00:00 Vietnam time (sources.md §3)."""
+    """Due before the 10th of the following month, 00:00 Vietnam time (docs/contracts/sources.md §3)."""
     return start_of_day(add_months(report_month, 1).replace(day=10))
 
 

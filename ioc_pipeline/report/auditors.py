@@ -31,7 +31,7 @@ from ioc_pipeline.report.render import render, write_page
 
 log = logging.getLogger(__name__)
 
-# dq.validation_run columns of the contract (marts.md); any other column is shown as the run's scope
+# dq.validation_run columns of the contract (docs/contracts/marts.md); any other column is shown as the run's scope
 RUN_COLUMNS = ("validation_run_id", "run_label", "checkpoint_name", "suite_name", "table_checked", "run_at",
                "success", "status", "evaluated", "passed", "warned", "failed", "report_path")
 # dbt node statuses (audit.dbt_node_run.status) as the page's marks

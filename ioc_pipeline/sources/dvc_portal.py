@@ -1,4 +1,4 @@
-"""Client of the public-service portal API (`shared/contracts/sources.md` §2).
+"""Client of the public-service portal API (`docs/contracts/sources.md` §2).
 
 Every reply is an envelope whose `code` must be "OK", even under HTTP 200. Tokens expire: on a 401
 the client fetches a new token once and repeats the request.

@@ -1,4 +1,4 @@
-"""Client of the one-stop-shop dossier API (`shared/contracts/sources.md` §1).
+"""Client of the one-stop-shop dossier API (`docs/contracts/sources.md` §1).
 
 It walks every page of `[updated_from, updated_to)` and yields the records as they come. It does not
 deduplicate: a record can appear on two pages, and the raw loader stores each distinct version once.

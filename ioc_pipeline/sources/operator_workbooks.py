@@ -1,4 +1,4 @@
-"""Read an operator's monthly XLSX report (sources.md §3) into typed rows.
+"""Read an operator's monthly XLSX report (docs/contracts/sources.md §3) into typed rows.
 
 Operators lay their workbooks out as they please: the table starts wherever its header labels are,
 columns come in any order, dates are Excel dates or `dd/MM/yyyy` text, coordinates may use a comma.
@@ -47,7 +47,7 @@ DISTRICTS = ("Vũng Tàu", "Bà Rịa", "Phú Mỹ", "Long Điền", "Đất Đ�
 LAST_DISTRICT_MONTH = date(2025, 6, 1)
 UNIT_PREFIXES = re.compile(r"^(thành phố|tp\.?|thị xã|tx\.?|huyện|h\.)\s+", re.IGNORECASE)
 # Commune-level units of the former province from 1 July 2025 (now in Ho Chi Minh City, resolution
-# 1685/NQ-UBTVQH15, domain.md §6.2), as (kind, name), the same 30 as the simulator's world (a test
+# 1685/NQ-UBTVQH15, docs/domain.md §6.2), as (kind, name), the same 30 as the simulator's world (a test
 # keeps them equal; to be checked against Decision 19/2025/QĐ-TTg). Names are unique: a bare name
 # is enough to know the unit.
 COMMUNES = (

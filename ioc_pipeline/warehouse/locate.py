@@ -1,4 +1,4 @@
-"""Find the warehouse PostgreSQL, or start an embedded one, as `shared/contracts/run.md` asks.
+"""Find the warehouse PostgreSQL, or start an embedded one, as `docs/contracts/run.md` asks.
 
 Order: `WAREHOUSE_URL` if set; else a local server on 127.0.0.1:5432 if one answers; else an embedded
 PostgreSQL 16 (`pgserver`, a real server shipped as a wheel) under the git-ignored `.pgdata/`. The

@@ -39,7 +39,7 @@ AIRFLOW_COMMANDS = {
 }
 AIRFLOW_SERVICES = (*AIRFLOW_COMMANDS, INIT, CLI)
 
-# The variables of shared/contracts/run.md ("Configuration"): .env.example documents them too.
+# The variables of docs/contracts/run.md ("Configuration"): .env.example documents them too.
 RUN_MD_VARIABLES = {
     "WAREHOUSE_URL",
     "AIRFLOW_CONN_ONE_STOP_SHOP",

@@ -201,7 +201,7 @@ def test_marts_hold_no_name_id_number_or_phone(first_run, simulated_records):
 
 
 def _effective_due(record) -> datetime | None:
-    """marts.md: the latest non-null NgayHenTraMoi among the supplement requests, else NgayHenTra."""
+    """docs/contracts/marts.md: the latest non-null NgayHenTraMoi among the supplement requests, else NgayHenTra."""
     requests_with_new_date = [s for s in record.get("DanhSachHoSoBoSung") or [] if s.get("NgayHenTraMoi")]
     if requests_with_new_date:
         latest = max(requests_with_new_date, key=lambda s: parse_source_datetime(s["NgayBoSung"]))

@@ -1,4 +1,4 @@
-"""A contract check of the two source APIs (`shared/contracts/sources.md` §1–2), field by field.
+"""A contract check of the two source APIs (`docs/contracts/sources.md` §1–2), field by field.
 
 Written against the contract only (HTTP, JSON), never against the simulator's internals, so that any
 server implementing the contract can be checked with it: `check_dossier_api(base_url, api_key, lo,

@@ -1,7 +1,7 @@
 """The edge cases the default world must hold (seed 2024, default scale, July-December 2024), each served
 as written and classified by the ground truth as worked out by hand below (ioc_simulator/edge_cases.py).
 
-Hand-worked means: every expected value here was derived on paper from the contract (marts.md) and
+Hand-worked means: every expected value here was derived on paper from the contract (docs/contracts/marts.md) and
 the calendar, not by calling the code under test.
 """
 

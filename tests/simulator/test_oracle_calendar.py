@@ -18,7 +18,7 @@ SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 KNOWN_DISAGREEMENTS = {
     # holidays 0.109 (and so public_holidays.csv) lists "Ngày Văn hóa Việt Nam" on Tue 24/11/2026; the
     # only sources found (Resolution 30/NQ-CP, reported 26/02/2026) task an amendment of the Labour Code,
-    # none enacts the day off (domain.md §4.1: "not yet in force").
+    # none enacts the day off (docs/domain.md §4.1: "not yet in force").
     date(2026, 11, 24): (False, True),   # (warehouse: working?, oracle: working?)
 }
 

@@ -47,7 +47,7 @@ def parse(value: str) -> datetime:
 
 
 def effective_due(record: dict) -> datetime | None:
-    """marts.md: the NgayHenTraMoi of the latest supplement request that has one, else NgayHenTra."""
+    """docs/contracts/marts.md: the NgayHenTraMoi of the latest supplement request that has one, else NgayHenTra."""
     news = [(parse(s["NgayBoSung"]), parse(s["NgayHenTraMoi"])) for s in record["DanhSachHoSoBoSung"]
             if s["NgayHenTraMoi"]]
     if news:

@@ -1,4 +1,4 @@
-"""The ground truth's rules, one by one, on tiny hand-made records (marts.md and the issue 9 fixes).
+"""The ground truth's rules, one by one, on tiny hand-made records (docs/contracts/marts.md and the issue 9 fixes).
 
 Every expected value is worked out by hand in the comment beside it.
 """

@@ -72,7 +72,7 @@ def test_socket_urls_survive_the_airflow_connection_round_trip():
 
 
 def test_embedded_postgres_is_started_when_no_server_answers(tmp_path):
-    """The fallback of run.md: with no server on 127.0.0.1:5432 and no WAREHOUSE_URL, `bootstrap`
+    """The fallback of docs/contracts/run.md: with no server on 127.0.0.1:5432 and no WAREHOUSE_URL, `bootstrap`
     starts PostgreSQL from the pgserver wheel under the embedded folder and builds the warehouse."""
     env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_URL"}
     env.update(IOC_EMBEDDED_PG_DIR=str(tmp_path / "pg"), IOC_LOCAL_PG_URL="postgresql://postgres@127.0.0.1:1/x")

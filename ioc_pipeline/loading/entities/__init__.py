@@ -1,6 +1,6 @@
 """Each source's rules for its raw tables, one module a source: what a record must carry to be loaded.
 
-Why by source: a source's contract (`shared/contracts/sources.md`, one section each) changes as a
+Why by source: a source's contract (`docs/contracts/sources.md`, one section each) changes as a
 whole, so its rules should change in one file; the loader only knows their common shape.
 
 The operators' workbooks are files, not JSON records: their rules are the reader's

@@ -1,4 +1,4 @@
-"""What the portal's department list, procedure catalog and 766 index tables accept (sources.md §2).
+"""What the portal's department list, procedure catalog and 766 index tables accept (docs/contracts/sources.md §2).
 
 Refused (quarantined) only when the warehouse could not use a record without guessing: a department
 without its code, name, level or start of validity, an unknown level, an unreadable date; a procedure

@@ -1,4 +1,4 @@
-"""What the one-stop-shop's dossier table accepts (sources.md §1), and why a dossier is refused.
+"""What the one-stop-shop's dossier table accepts (docs/contracts/sources.md §1), and why a dossier is refused.
 
 A dossier is loaded when its key, procedure, receiving agency and change time are there, every date
 reads in one of the two source formats, codes are integers and the status is one of the ten the

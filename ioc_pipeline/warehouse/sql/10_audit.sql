@@ -1,4 +1,4 @@
--- One row per extraction attempt (contract: marts.md, "audit.load_batch").
+-- One row per extraction attempt (contract: docs/contracts/marts.md, "audit.load_batch").
 create table if not exists audit.load_batch (
     batch_id          bigint generated always as identity primary key,
     source            text        not null,

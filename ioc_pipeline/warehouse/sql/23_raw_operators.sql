@@ -1,4 +1,4 @@
--- The telecom operators' monthly XLSX reports (sources.md §3), as delivered.
+-- The telecom operators' monthly XLSX reports (docs/contracts/sources.md §3), as delivered.
 -- One row per delivered file version, keyed by the hash of its bytes: the same file dropped twice
 -- is stored once; a corrected workbook for the same month is a second version (both are kept,
 -- dbt picks the latest). The original bytes stay here, so any row can be re-read from its file.

@@ -1,4 +1,4 @@
--- Data-quality results (contract: marts.md, schemas dq and audit).
+-- Data-quality results (contract: docs/contracts/marts.md, schemas dq and audit).
 create table if not exists dq.validation_run (
     validation_run_id  bigint generated always as identity primary key,
     run_label          text,

@@ -7,7 +7,7 @@
 
 {#-
     Every dossier in its current state, classified once. The source's codes are decoded here and
-    nowhere else (marts.md "Definitions used everywhere"); downstream models read the flags.
+    nowhere else (docs/contracts/marts.md "Definitions used everywhere"); downstream models read the flags.
 
     TrangThaiHoSo (status_code): 1 submitted, 2 accepted, 3 refused at intake, 4 in process,
     5 supplement requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 processing finished,
@@ -27,7 +27,7 @@
       due_deadline_at  the last on-time instant: due_at, except that a due time of exactly
                    00:00:00 (Vietnam) means the end of that day, next day 00:00 minus 1 microsecond
                    (macro due_deadline)
-      due_day      the Vietnam day of the effective due date (D in marts.md)
+      due_day      the Vietnam day of the effective due date (D in docs/contracts/marts.md)
       closed_at    when a closed dossier stopped being open: NgayKetThucXuLy; when that is missing,
                    NgayCapNhat (the latest the state can have been reached); else the acceptance.
                    (Past states - month ends, the watchlist's day - are taken from the version in

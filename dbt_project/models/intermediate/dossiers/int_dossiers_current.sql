@@ -16,7 +16,7 @@
 
     Adds what the marts need from the nested lists of that version:
     - effective due date: the latest non-null NgayHenTraMoi among the supplement requests, taken in
-      NgayBoSung order (latest request first), else NgayHenTra (marts.md "effective due date");
+      NgayBoSung order (latest request first), else NgayHenTra (docs/contracts/marts.md "effective due date");
     - supplement_count, has_fee (a fee item with Gia > 0), has_e_result (a result item with a
       non-empty DuongDanTepTinKetQua).
 

@@ -5,7 +5,7 @@
     with a due date, that are
       overdue  - due day D before A, or
       at_risk  - 0 <= working days remaining <= var at_risk_working_days (default 2),
-    where working days remaining = working days in (A, D] when D >= A (marts.md).
+    where working days remaining = working days in (A, D] when D >= A (docs/contracts/marts.md).
     Days outside dim_date (2023-2027) have no working-day number: such a dossier can still be
     overdue (a date comparison) but is never at risk, and its working_days_remaining is null.
     The state is the one in force at the end of A (int_dossier_status_history: the last received

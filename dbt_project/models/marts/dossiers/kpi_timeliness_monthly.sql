@@ -2,7 +2,7 @@
     Timeliness of dossier handling per month (Vietnam time) and scope: province (every agency),
     level (TINH/HUYEN/XA of the agency version in force on the acceptance day) and agency.
 
-    Every count is of accepted dossiers WITH a due date (marts.md: "counting only dossiers with a
+    Every count is of accepted dossiers WITH a due date (docs/contracts/marts.md: "counting only dossiers with a
     due date"), so that on_time_rate can be recomputed from the row:
       finished*            finished in the month (NgayKetThucXuLy's month), by timeliness class;
                            finished = finished_early + finished_on_time + finished_late

@@ -1,5 +1,5 @@
 {#-
-    One row per day of the public-sector working calendar (marts.md "working day"), from var
+    One row per day of the public-sector working calendar (docs/contracts/marts.md "working day"), from var
     calendar_start_date to var calendar_end_date (default 2023-01-01 .. 2027-12-31, the years the
     generated seed public_holidays covers).
 

@@ -29,7 +29,7 @@ renamed as (
         payload ->> 'MaDonViTiepNhan' as agency_code,
         applicant_key,
 
-        -- codes (sources.md section 1)
+        -- codes (docs/contracts/sources.md section 1)
         nullif(btrim(payload ->> 'KenhThucHien'), '')::integer as channel_code,
         nullif(btrim(payload ->> 'NoiNopHoSo'), '')::integer as submit_place_code,
         nullif(btrim(payload ->> 'LoaiDoiTuong'), '')::integer as applicant_type,
