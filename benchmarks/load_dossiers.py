@@ -24,12 +24,17 @@ is timed), then measures:
    (`INSERT ... SELECT DISTINCT ON ... ORDER BY ... ON CONFLICT DO NOTHING`) and as it does now (no
    DISTINCT ON; the loader runs it once per round of 20,000 rows, overlapped with its own work);
 5. for reference, `pandas.DataFrame.to_sql(method="multi")` on a smaller number of rows, extrapolated.
+
+`--before TREE` adds, to each round of step 1, the load_batch of another checkout (the loader as it
+was: `git archive 868c4ab | tar -x -C TREE`) run in a process of its own, from the generator and from
+the pages decoded as its client did (stdlib json): before/after under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
 import math
 import os
@@ -235,6 +240,38 @@ def records_from_pages(path: Path) -> Iterator[object]:
             yield from orjson.loads(line)["items"]
 
 
+OTHER_LOADER = """
+import json, resource, sys, time
+tree, url, source, n, seed, pages_file = sys.argv[1:7]
+sys.path.insert(0, tree)
+import ioc_pipeline
+assert ioc_pipeline.__file__.startswith(tree), ioc_pipeline.__file__
+from benchmarks.load_dossiers import PII_KEY, generate_dossiers
+from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
+from ioc_pipeline.loading.raw_loader import load_batch
+
+def pages():  # as that loader's client decoded them: response.json(), i.e. the stdlib
+    with open(pages_file, "rb") as lines:
+        for line in lines:
+            yield from json.loads(line.decode("utf-8"))["items"]
+
+records = generate_dossiers(int(n), int(seed)) if source == "generator" else pages()
+start = time.perf_counter()
+result = load_batch(url, DOSSIER, records, PII_KEY, run_label="benchmark before")
+seconds = time.perf_counter() - start
+assert result.status == "success" and result.counts.loaded == int(n), result
+print(json.dumps([seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+"""
+
+
+def run_other_loader(tree: Path, url: str, source: str, n: int, seed: int, pages_file: Path) -> tuple[float, float]:
+    """load_batch of another checkout, in its own process: (seconds, its peak RSS in MiB)."""
+    out = subprocess.run([sys.executable, "-c", OTHER_LOADER, str(tree.resolve()), url, source, str(n), str(seed),
+                          str(pages_file)], check=True, capture_output=True, text=True, cwd=tree).stdout
+    seconds, rss = json.loads(out.strip().splitlines()[-1])
+    return seconds, rss
+
+
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -271,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2,
                         help="rounds of [loader from generator, loader from pages, psql \\copy] side by side")
     parser.add_argument("--to-sql-rows", type=int, default=50_000, help="0 skips the pandas reference")
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="a checkout of an earlier loader (e.g. `git archive 868c4ab | tar -x -C TREE`): its "
+                             "load_batch runs too in each round, in a process of its own, for before/after "
+                             "figures in the same run")
+    parser.add_argument("--no-python-only", action="store_true",
+                        help="skip the full-size Python-only passes of step 3 (the per-stage sample stays)")
+    parser.add_argument("--no-sql-only", action="store_true", help="skip step 4 (PostgreSQL alone)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     n, seed = args.rows, args.seed
@@ -322,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         #    and psql's \copy of the same rows into a raw-shaped table, each on an empty table
         interval = dict(interval_start=START, interval_end=START + timedelta(days=DAYS), run_label="benchmark")
         for round_number in range(1, args.repeat + 1):
+            before = {}
+            for source in ("generator", "pages") if args.before else ():
+                fresh_raw()
+                seconds, rss = run_other_loader(args.before, url.url, source, n, seed, pages_file)
+                before[source] = report(f"[{round_number}] BEFORE ({args.before.name}): load_batch, records from the "
+                                        f"{'generator' if source == 'generator' else 'API pages (stdlib json)'}",
+                                        n, seconds, f"(its peak RSS {rss:.0f} MiB)")
             fresh_raw()
             seconds, first = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
             assert first.status == "success" and first.counts.loaded == n, first
@@ -341,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
             copied = report(f"[{round_number}] psql \\copy into raw-shaped table (PK + index)", n, seconds)
             ratios.append(f"round {round_number}: loader from the generator {generated / copied:.2f}×, "
                           f"from API pages {from_pages / copied:.2f}× psql \\copy")
+            if before:
+                ratios[-1] += (f"; before: from the generator {before['generator'] / copied:.2f}×, "
+                               f"from API pages {before['pages'] / copied:.2f}×")
             print(f"  -> {ratios[-1]}", flush=True)
 
         # 2. the re-load: everything is a duplicate (raw holds the pages run's rows)
@@ -365,13 +419,14 @@ def main(argv: list[str] | None = None) -> int:
             for record in generate_dossiers(n, seed):
                 encode(loader_row(record))
 
-        seconds_gen, _ = timed(generate_only)
-        report("generate records only (no DB)", n, seconds_gen)
-        seconds_py, _ = timed(python_only)
-        report("generate + canonical JSON/sha256 + validate + COPY row (no DB)", n, seconds_py,
-               f"(without generation: {seconds_py - seconds_gen:.2f} s)")
-        seconds_dec, _ = timed(lambda: sum(1 for _ in records_from_pages(pages_file)))
-        report("decode the API pages only (orjson, no DB)", n, seconds_dec)
+        if not args.no_python_only:
+            seconds_gen, _ = timed(generate_only)
+            report("generate records only (no DB)", n, seconds_gen)
+            seconds_py, _ = timed(python_only)
+            report("generate + canonical JSON/sha256 + validate + COPY row (no DB)", n, seconds_py,
+                   f"(without generation: {seconds_py - seconds_gen:.2f} s)")
+            seconds_dec, _ = timed(lambda: sum(1 for _ in records_from_pages(pages_file)))
+            report("decode the API pages only (orjson, no DB)", n, seconds_dec)
 
         sample = min(n, 200_000)
         stages = dict.fromkeys(("generate", "canonical JSON (orjson)", "sha256", "validate (prepare_dossier)",
@@ -399,34 +454,35 @@ def main(argv: list[str] | None = None) -> int:
             f"{stage} {spent / sample / 1000:.1f} µs" for stage, spent in stages.items()))
 
         # 4. PostgreSQL alone: \copy into the loader's staging shape, and the loader's insert from staging
-        with psycopg.connect(url.url, autocommit=True) as conn:
-            conn.execute("checkpoint")
-        seconds, _ = timed(run_psql, url.url, *STAGING_DDL, f"\\copy pg_temp.incoming ({columns}) from '{data_file}'")
-        report("psql \\copy into temp staging table (no index)", n, seconds)
-        for label, select in (
-                ("SQL only: INSERT…SELECT DISTINCT ON … ON CONFLICT DO NOTHING (before)",
-                 f"select distinct on (dossier_code, record_hash) {columns}, 0, now() from pg_temp.incoming "
-                 "order by dossier_code, record_hash"),
-                ("SQL only: INSERT…SELECT … ON CONFLICT DO NOTHING (now, in one go)",
-                 f"select {columns}, 0, now() from pg_temp.incoming")):
+        if not args.no_sql_only:
             with psycopg.connect(url.url, autocommit=True) as conn:
-                conn.execute("drop table if exists bench.insert_target")
-                raw_shaped_table(conn, "bench.insert_target")
                 conn.execute("checkpoint")
-            with psycopg.connect(url.url) as conn, conn.transaction():
-                for ddl in STAGING_DDL:
-                    conn.execute(ddl)
-                with open(data_file, "rb") as source, conn.cursor().copy(
-                        f"copy pg_temp.incoming ({columns}) from stdin") as copy:
-                    while block := source.read(1 << 20):
-                        copy.write(block)
-                conn.execute("analyze pg_temp.incoming")
-                start = time.perf_counter()
-                inserted = conn.execute(f"insert into bench.insert_target ({columns}, batch_id, received_at) "
-                                        f"{select} on conflict do nothing").rowcount
-                seconds = time.perf_counter() - start
-            assert inserted == n, inserted
-            report(label, n, seconds)
+            seconds, _ = timed(run_psql, url.url, *STAGING_DDL, f"\\copy pg_temp.incoming ({columns}) from '{data_file}'")
+            report("psql \\copy into temp staging table (no index)", n, seconds)
+            for label, select in (
+                    ("SQL only: INSERT…SELECT DISTINCT ON … ON CONFLICT DO NOTHING (before)",
+                     f"select distinct on (dossier_code, record_hash) {columns}, 0, now() from pg_temp.incoming "
+                     "order by dossier_code, record_hash"),
+                    ("SQL only: INSERT…SELECT … ON CONFLICT DO NOTHING (now, in one go)",
+                     f"select {columns}, 0, now() from pg_temp.incoming")):
+                with psycopg.connect(url.url, autocommit=True) as conn:
+                    conn.execute("drop table if exists bench.insert_target")
+                    raw_shaped_table(conn, "bench.insert_target")
+                    conn.execute("checkpoint")
+                with psycopg.connect(url.url) as conn, conn.transaction():
+                    for ddl in STAGING_DDL:
+                        conn.execute(ddl)
+                    with open(data_file, "rb") as source, conn.cursor().copy(
+                            f"copy pg_temp.incoming ({columns}) from stdin") as copy:
+                        while block := source.read(1 << 20):
+                            copy.write(block)
+                    conn.execute("analyze pg_temp.incoming")
+                    start = time.perf_counter()
+                    inserted = conn.execute(f"insert into bench.insert_target ({columns}, batch_id, received_at) "
+                                            f"{select} on conflict do nothing").rowcount
+                    seconds = time.perf_counter() - start
+                assert inserted == n, inserted
+                report(label, n, seconds)
 
         # 5. pandas.to_sql, for reference
         if args.to_sql_rows:
