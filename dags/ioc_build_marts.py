@@ -4,7 +4,8 @@ Runs whenever an extraction lands new raw data (Asset-scheduled). Each dbt node 
 with its tests (`dbt build`), so a failing test stops what depends on it. The data-quality checkpoint
 writes its results to `dq.validation_run` / `dq.validation_result` and publishes Data Docs; a critical
 failure fails the run. The `run` command passes `as_of` (the day "now" means for open dossiers) in the
-run's conf; scheduled runs use the run's logical date.
+run's conf (also the trigger form's param); Asset-triggered runs (no logical date) use the latest day
+the triggering extractions describe (`ioc_pipeline/stack/dag_runs.py`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from ioc_pipeline.orchestration.assets import (
 )
 from ioc_pipeline.orchestration.dbt_docs import publish_dbt_docs
 from ioc_pipeline.orchestration.dbt_profile import profile_config
+from ioc_pipeline.stack.dag_runs import as_of_day, as_of_params
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
-AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
+# `ds` does not exist in runs without a logical date (Asset-triggered, manual): see as_of_day.
+AS_OF = "{{ ioc_as_of(params, dag_run, triggering_asset_events) }}"
 
 
 @dag(
@@ -39,6 +42,8 @@ AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=as_of_params(),
+    user_defined_macros={"ioc_as_of": as_of_day},
     tags=["ioc", "dbt", "quality"],
     doc_md=__doc__,
 )

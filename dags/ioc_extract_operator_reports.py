@@ -22,6 +22,7 @@ from airflow.sdk import PokeReturnValue, dag, get_current_context, task
 
 from ioc_pipeline.orchestration.airflow_glue import default_args
 from ioc_pipeline.orchestration.assets import RAW_OPERATOR_REPORTS
+from ioc_pipeline.stack.dag_runs import interval_params
 
 
 @dag(
@@ -31,6 +32,7 @@ from ioc_pipeline.orchestration.assets import RAW_OPERATOR_REPORTS
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=interval_params(),
     tags=["ioc", "extract", "operators"],
     doc_md=__doc__,
 )
@@ -40,8 +42,9 @@ def ioc_extract_operator_reports():
     def wait_for_new_workbooks() -> PokeReturnValue:
         from ioc_pipeline.orchestration.airflow_glue import catch_up_interval, warehouse_url
         from ioc_pipeline.orchestration.operator_reports import inbox_folder, new_files
+        from ioc_pipeline.stack.dag_runs import run_conf
 
-        catch_up = catch_up_interval(get_current_context()["dag_run"].conf) is not None
+        catch_up = catch_up_interval(run_conf(get_current_context())) is not None
         names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
         return PokeReturnValue(is_done=bool(names) or catch_up, xcom_value=names)
 
@@ -51,8 +54,10 @@ def ioc_extract_operator_reports():
 
         from ioc_pipeline.orchestration.airflow_glue import warehouse_url
         from ioc_pipeline.orchestration.operator_reports import inbox_folder, load_new_reports
+        from ioc_pipeline.stack.dag_runs import publish_as_of
 
         context = get_current_context()
+        publish_as_of(context, RAW_OPERATOR_REPORTS)
         label = (context["dag_run"].conf or {}).get("run_label") or context["run_id"]
         load = load_new_reports(warehouse_url(), inbox_folder(), run_label=label)
         summary = load.summary()

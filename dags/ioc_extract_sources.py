@@ -3,7 +3,9 @@
 Each source is its own task, so a source that is down does not stop the others. A task loads one batch
 in one transaction and records it in `audit.load_batch`; re-running an interval loads nothing new.
 The `run` command passes an explicit catch-up interval in the run's conf (`interval_start`,
-`interval_end`); scheduled runs use the data interval widened by an overlap margin.
+`interval_end`; also the params of the trigger form); scheduled runs use the data interval widened by
+an overlap margin, and a run triggered without a logical date the last complete night
+(`ioc_pipeline/stack/dag_runs.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ioc_pipeline.orchestration.airflow_glue import default_args
 from ioc_pipeline.orchestration.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
+from ioc_pipeline.stack.dag_runs import interval_params
 
 
 def _run_label(context) -> str:
@@ -37,6 +40,7 @@ def _raise_if_failed(result) -> dict:
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=interval_params(),
     tags=["ioc", "extract"],
     doc_md=__doc__,
 )
@@ -47,13 +51,15 @@ def ioc_extract_sources():
         from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
         from ioc_pipeline.loading.entities import DOSSIER
         from ioc_pipeline.orchestration.extract import extract_dossiers, extraction_window, watermark
+        from ioc_pipeline.stack.dag_runs import data_interval, publish_as_of, run_conf
 
         context = get_current_context()
         url = warehouse_url()
-        start, end = extraction_window(context["data_interval_start"], context["data_interval_end"],
-                                       context["dag_run"].conf, watermark(url, DOSSIER.source, DOSSIER.entity))
+        start, end = extraction_window(*data_interval(context), run_conf(context),
+                                       watermark(url, DOSSIER.source, DOSSIER.entity))
         result = extract_dossiers(url, http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
                                   run_label=_run_label(context))
+        publish_as_of(context, RAW_DOSSIERS)
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_DEPARTMENTS])
@@ -61,10 +67,12 @@ def ioc_extract_sources():
         from ioc_pipeline import config
         from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
         from ioc_pipeline.orchestration.extract import extract_departments
+        from ioc_pipeline.stack.dag_runs import publish_as_of
 
         context = get_current_context()
         result = extract_departments(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=_run_label(context))
+        publish_as_of(context, RAW_DEPARTMENTS)
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_FORMALITIES])
@@ -72,10 +80,12 @@ def ioc_extract_sources():
         from ioc_pipeline import config
         from ioc_pipeline.orchestration.airflow_glue import http_endpoint, warehouse_url
         from ioc_pipeline.orchestration.portal import extract_formalities
+        from ioc_pipeline.stack.dag_runs import publish_as_of
 
         context = get_current_context()
         result = extract_formalities(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=_run_label(context))
+        publish_as_of(context, RAW_FORMALITIES)
         return _raise_if_failed(result)
 
     extract_one_stop_shop_dossiers()
