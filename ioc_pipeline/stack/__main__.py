@@ -31,10 +31,13 @@ def main(argv: list[str] | None = None) -> int:
                                      "(Redis broker + a Celery worker)")
             parser.add_argument("--timeout", type=float, default=420.0,
                                 help="seconds to wait for a healthy stack with every DAG parsed (default 420)")
+        if argv[0] == "down":
+            parser.add_argument("--timeout", type=float, default=30.0,
+                                help="seconds running tasks get to stop before SIGKILL (default 30)")
         args = parser.parse_args(argv[1:])
         if argv[0] == "up":
             return stack.up(args.executor, timeout=args.timeout)
-        return stack.down() if argv[0] == "down" else stack.status()
+        return stack.down(timeout=args.timeout) if argv[0] == "down" else stack.status()
     if argv[:1] in ([], ["-h"], ["--help"]):
         print(__doc__)
         return 0

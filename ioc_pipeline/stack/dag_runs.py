@@ -72,7 +72,7 @@ def run_conf(context) -> dict:
     """The run's conf with its params folded in, the catch-up interval as aware ISO date-times.
 
     Raises AirflowFailException (no retry) for half an interval or an empty one."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     conf = dict(context["dag_run"].conf or {})
     params = context.get("params") or {}

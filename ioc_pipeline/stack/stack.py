@@ -504,7 +504,8 @@ def stop_leftovers(paths: Paths) -> None:
             raise SystemExit(f"could not stop processes of the previous stack: {[p.pid for p in left]}")
 
 
-def down(quiet: bool = False) -> int:
+def down(quiet: bool = False, timeout: float = 30.0) -> int:
+    """SIGTERM every process of the stack (tasks get the chance to stop cleanly), SIGKILL after `timeout`."""
     paths = Paths.default()
     state = load_state(paths) or {}
     files = processes.pid_files(paths.pids)
@@ -513,7 +514,7 @@ def down(quiet: bool = False) -> int:
             print("the stack is not running")
         return 0
     names = [f.name for f in files if f.process() is not None]
-    left = processes.stop_all(files, state.get("stack_id"))
+    left = processes.stop_all(files, state.get("stack_id"), timeout=timeout)
     if left:
         print(f"!! still running after SIGKILL: {[(p.pid, p.name()) for p in left]}", file=sys.stderr)
         return 1
