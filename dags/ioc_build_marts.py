@@ -4,8 +4,10 @@ Runs whenever an extraction lands new raw data (Asset-scheduled). Each dbt node 
 with its tests (`dbt build`), so a failing test stops what depends on it. The data-quality checkpoint
 writes its results to `dq.validation_run` / `dq.validation_result` and publishes Data Docs; a critical
 failure fails the run. Then the reports are written under `config.reports_dir()`: the auditors' page
-always, the leaders' monthly report when the checks passed. The `run` command passes `as_of` (the day "now" means for open dossiers) in the
-run's conf; scheduled runs use the run's logical date.
+always, the leaders' monthly report when the checks passed. The `run` command passes `as_of` (the day
+"now" means for open dossiers) in the run's conf (also the trigger form's param); Asset-triggered runs
+(no logical date) use the latest day the triggering extractions describe
+(`ioc_pipeline/airflow_glue/run_window.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtDocsLocalOperator
 
 from ioc_pipeline import config
+from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 from ioc_pipeline.airflow_glue.assets import (
     MARTS,
     RAW_DEPARTMENTS,
@@ -27,10 +30,11 @@ from ioc_pipeline.airflow_glue.assets import (
 )
 from ioc_pipeline.airflow_glue.dbt_docs import publish_dbt_docs
 from ioc_pipeline.airflow_glue.dbt_profile import profile_config
-from ioc_pipeline.airflow_glue.defaults import default_args, run_label
+from ioc_pipeline.airflow_glue.run_window import as_of_day, as_of_params
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
-AS_OF = "{{ (dag_run.conf or {}).get('as_of') or macros.ds_add(ds, 0) }}"
+# `ds` does not exist in runs without a logical date (Asset-triggered, manual): see as_of_day.
+AS_OF = "{{ ioc_as_of(params, dag_run, triggering_asset_events) }}"
 # The run's label (the run command's, else Airflow's run id): dbt writes it beside every node result.
 RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
 
@@ -42,6 +46,8 @@ RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=as_of_params(),
+    user_defined_macros={"ioc_as_of": as_of_day},
     tags=["ioc", "dbt", "quality"],
     doc_md=__doc__,
 )
@@ -71,7 +77,9 @@ def ioc_build_marts():
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.quality.checkpoint import run_fct_dossier_checkpoint
 
-        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=run_label(get_current_context()))
+        context = get_current_context()
+        label = run_label(context)
+        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=label)
         summary = {"status": result.status, "passed": result.passed, "warned": result.warned,
                    "failed": result.failed, "report": str(result.report_path)}
         if result.status == "fail":

@@ -21,8 +21,9 @@ import pendulum
 from airflow.sdk import PokeReturnValue, dag, get_current_context, task
 
 from ioc_pipeline import config
-from ioc_pipeline.airflow_glue.assets import RAW_OPERATOR_REPORTS
 from ioc_pipeline.airflow_glue.defaults import default_args, run_label
+from ioc_pipeline.airflow_glue.assets import RAW_OPERATOR_REPORTS
+from ioc_pipeline.airflow_glue.run_window import interval_params
 
 
 @dag(
@@ -32,6 +33,7 @@ from ioc_pipeline.airflow_glue.defaults import default_args, run_label
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=interval_params(),
     tags=["ioc", "extract", "operators"],
     doc_md=__doc__,
 )
@@ -42,8 +44,9 @@ def ioc_extract_operator_reports():
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.runner.catch_up import catch_up_interval
         from ioc_pipeline.tasks.operator_reports import inbox_folder, new_files
+        from ioc_pipeline.airflow_glue.run_window import run_conf
 
-        catch_up = catch_up_interval(get_current_context()["dag_run"].conf) is not None
+        catch_up = catch_up_interval(run_conf(get_current_context())) is not None
         names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
         return PokeReturnValue(is_done=bool(names) or catch_up, xcom_value=names)
 
@@ -53,8 +56,12 @@ def ioc_extract_operator_reports():
 
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.tasks.operator_reports import inbox_folder, load_new_reports
+        from ioc_pipeline.airflow_glue.run_window import publish_as_of
 
-        load = load_new_reports(warehouse_url(), inbox_folder(), run_label=run_label(get_current_context()))
+        context = get_current_context()
+        publish_as_of(context, RAW_OPERATOR_REPORTS)
+        label = run_label(context)
+        load = load_new_reports(warehouse_url(), inbox_folder(), run_label=label)
         summary = load.summary()
         if not load.results:
             raise AirflowSkipException(f"no new workbook in the inbox (sensor saw {expected})")

@@ -5,7 +5,9 @@ ended (its data interval, from the 2nd of the previous month to the 2nd of this 
 ended month). Every agency in force that month (the portal's department list) and every group is asked;
 one month is one batch, and a failed call spares the others but fails the task after the month is
 loaded (`ioc_pipeline/tasks/portal.py`). The `run` command passes a catch-up interval in the
-run's conf (`interval_start`, `interval_end`): every month of it that has ended by its end is fetched.
+run's conf (`interval_start`, `interval_end`; also the trigger form's params): every month of it that
+has ended by its end is fetched. A run triggered without a logical date covers the last complete
+monthly interval (`ioc_pipeline/airflow_glue/run_window.py`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ioc_pipeline import config
-from ioc_pipeline.airflow_glue.assets import RAW_EVALUATION_METRICS
 from ioc_pipeline.airflow_glue.defaults import default_args, run_label
+from ioc_pipeline.airflow_glue.assets import RAW_EVALUATION_METRICS
+from ioc_pipeline.airflow_glue.run_window import interval_params
 
 
 @dag(
@@ -26,6 +29,7 @@ from ioc_pipeline.airflow_glue.defaults import default_args, run_label
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=interval_params(),
     tags=["ioc", "extract"],
     doc_md=__doc__,
 )
@@ -36,10 +40,12 @@ def ioc_extract_portal_metrics():
 
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_evaluation_metrics, metrics_window
+        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
 
         context = get_current_context()
-        start, end = metrics_window(context["data_interval_start"], context["data_interval_end"],
-                                    context["dag_run"].conf)
+        conf = run_conf(context)
+        start, end = metrics_window(*data_interval(context), conf)
+        publish_as_of(context, RAW_EVALUATION_METRICS)
         outcomes = extract_evaluation_metrics(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
                                               run_label=run_label(context))
         failed = [o for o in outcomes if not o.ok]

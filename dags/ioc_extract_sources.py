@@ -3,7 +3,9 @@
 Each source is its own task, so a source that is down does not stop the others. A task loads one batch
 in one transaction and records it in `audit.load_batch`; re-running an interval loads nothing new.
 The `run` command passes an explicit catch-up interval in the run's conf (`interval_start`,
-`interval_end`); scheduled runs use the data interval widened by an overlap margin.
+`interval_end`; also the params of the trigger form); scheduled runs use the data interval widened by
+an overlap margin, and a run triggered without a logical date the last complete night
+(`ioc_pipeline/airflow_glue/run_window.py`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from ioc_pipeline import config
-from ioc_pipeline.airflow_glue.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
 from ioc_pipeline.airflow_glue.defaults import default_args, run_label
+from ioc_pipeline.airflow_glue.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
+from ioc_pipeline.airflow_glue.run_window import interval_params
+
 
 
 def _raise_if_failed(result) -> dict:
@@ -34,6 +38,7 @@ def _raise_if_failed(result) -> dict:
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    params=interval_params(),
     tags=["ioc", "extract"],
     doc_md=__doc__,
 )
@@ -43,33 +48,39 @@ def ioc_extract_sources():
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
         from ioc_pipeline.tasks.dossiers import extract_dossiers, extraction_window, watermark
+        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
 
         context = get_current_context()
         url = warehouse_url()
-        start, end = extraction_window(context["data_interval_start"], context["data_interval_end"],
-                                       context["dag_run"].conf, watermark(url, DOSSIER.source, DOSSIER.entity))
+        start, end = extraction_window(*data_interval(context), run_conf(context),
+                                       watermark(url, DOSSIER.source, DOSSIER.entity))
         result = extract_dossiers(url, http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
                                   run_label=run_label(context))
+        publish_as_of(context, RAW_DOSSIERS)
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_DEPARTMENTS])
     def extract_dvc_portal_departments() -> dict:
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_departments
+        from ioc_pipeline.airflow_glue.run_window import publish_as_of
 
         context = get_current_context()
         result = extract_departments(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=run_label(context))
+        publish_as_of(context, RAW_DEPARTMENTS)
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_FORMALITIES])
     def extract_dvc_portal_formalities() -> dict:
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_formalities
+        from ioc_pipeline.airflow_glue.run_window import publish_as_of
 
         context = get_current_context()
         result = extract_formalities(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=run_label(context))
+        publish_as_of(context, RAW_FORMALITIES)
         return _raise_if_failed(result)
 
     extract_one_stop_shop_dossiers()

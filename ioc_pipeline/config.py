@@ -205,3 +205,48 @@ def alert_target() -> str:
     log), `table` (a row in `audit.alert`), and last, optionally, a webhook URL `http(s)://...` that
     receives a JSON POST (`log+table`)."""
     return _get(ALERT_TARGET_ENV) or DEFAULT_ALERT_TARGET
+
+
+# --- the scheduled stack on this machine (`bin/airflow`, ioc_pipeline/stack) -------------------------
+# Not a setting: the mark every process of a local stack carries, so `down` finds them all.
+STACK_MARK_ENV = "IOC_STACK_ID"
+AIRFLOW_EXECUTOR_ENV = "IOC_AIRFLOW_EXECUTOR"
+AIRFLOW_PORT_ENV = "IOC_AIRFLOW_PORT"
+
+
+def stack_dir() -> Path:
+    """IOC_STACK_DIR: state of `bin/airflow` (Airflow home, pid files, logs); default `.run/airflow-stack/`."""
+    return _path("IOC_STACK_DIR", STATE_DIR / "airflow-stack")
+
+
+def airflow_executor() -> str:
+    """IOC_AIRFLOW_EXECUTOR: `local` (LocalExecutor, the single-machine default) or `celery`."""
+    return _get(AIRFLOW_EXECUTOR_ENV) or "local"
+
+
+def airflow_admin_password() -> str | None:
+    """IOC_AIRFLOW_ADMIN_PASSWORD: the local UI admin's password; unset: generated once and kept."""
+    return _get("IOC_AIRFLOW_ADMIN_PASSWORD")
+
+
+def airflow_parallelism() -> int:
+    """IOC_AIRFLOW_PARALLELISM: task slots of the local stack; default two per core."""
+    return int(_get("IOC_AIRFLOW_PARALLELISM") or max(2, 2 * (os.cpu_count() or 1)))
+
+
+def airflow_db_url() -> str | None:
+    """IOC_AIRFLOW_DB_URL: the Airflow metadata database (never the warehouse's); unset: database
+    `ioc_airflow` on the warehouse's server."""
+    return _get("IOC_AIRFLOW_DB_URL")
+
+
+def airflow_port() -> int | None:
+    """IOC_AIRFLOW_PORT: the local api-server's (UI's) port; unset: 8080, or a free one if taken."""
+    value = _get(AIRFLOW_PORT_ENV)
+    return int(value) if value else None
+
+
+def celery_broker_url() -> str | None:
+    """IOC_CELERY_BROKER_URL: the Celery broker of the local stack; unset: redis://127.0.0.1:6379/0
+    (started by `bin/airflow up --executor celery` when none answers)."""
+    return _get("IOC_CELERY_BROKER_URL")

@@ -30,12 +30,17 @@ DATABASES = (METADATA_DB, WAREHOUSE)
 INIT = "airflow-init"
 CLI = "airflow-cli"
 SIMULATOR = "source-simulator"
+REDIS = "redis"
+WORKER = "airflow-worker"
+FLOWER = "flower"
 # Long-running Airflow components and what they run.
 AIRFLOW_COMMANDS = {
     "airflow-apiserver": "api-server",
     "airflow-scheduler": "scheduler",
     "airflow-dag-processor": "dag-processor",
     "airflow-triggerer": "triggerer",
+    WORKER: "celery worker",
+    FLOWER: "celery flower",
 }
 AIRFLOW_SERVICES = (*AIRFLOW_COMMANDS, INIT, CLI)
 
@@ -192,17 +197,65 @@ def command_text(service: dict) -> str:
 
 
 def test_required_services_exist(services):
-    required = {METADATA_DB, WAREHOUSE, *AIRFLOW_COMMANDS, INIT, CLI, SIMULATOR}
+    required = {METADATA_DB, WAREHOUSE, REDIS, *AIRFLOW_COMMANDS, INIT, CLI, SIMULATOR}
     assert required <= set(services), f"missing: {sorted(required - set(services))}"
 
 
-def test_local_executor_without_celery_or_redis(common, services):
+# ---- Celery: the official Airflow 3 layout ---------------------------------------------------------
+
+
+def test_celery_executor_with_the_redis_broker(common, services):
     env = environment(common)
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-    assert not any(key.startswith("AIRFLOW__CELERY__") for key in env)
-    assert not {"redis", "airflow-worker", "flower"} & set(services)
-    comments = COMPOSE_FILE.read_text(encoding="utf-8")
-    assert "no Redis" in comments, "say in a comment why there is no Redis/Celery"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
+    assert (broker.scheme, broker.hostname, broker.port, broker.path) == ("redis", REDIS, 6379, "/0")
+
+
+def test_celery_result_backend_is_the_metadata_database(common, services):
+    env = env_example()
+    common_env = environment(common)
+    backend = common_env["AIRFLOW__CELERY__RESULT_BACKEND"]
+    assert backend.startswith("db+postgresql://")
+    backend_url, metadata_url = url_in(backend, env), url_in(common_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], env)
+    assert backend_url.hostname == METADATA_DB != WAREHOUSE
+    assert (backend_url.username, backend_url.password, backend_url.path) == (
+        metadata_url.username, metadata_url.password, metadata_url.path)
+
+
+def test_redis_service(services):
+    redis = services[REDIS]
+    assert redis["image"] == "redis:7.2-bookworm"
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert redis["expose"] == [6379] and "ports" not in redis, "the broker is not published to the host"
+    assert redis["restart"] == "always"
+
+
+@pytest.mark.parametrize("name", AIRFLOW_SERVICES)
+def test_airflow_services_wait_for_the_broker(services, name):
+    assert services[name]["depends_on"][REDIS] == {"condition": "service_healthy"}
+
+
+def test_celery_worker(services, common):
+    worker = services[WORKER]
+    assert worker["command"] == "celery worker"
+    test = worker["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    assert 'celery --app airflow.providers.celery.executors.celery_executor.app inspect ping -d "celery@$${HOSTNAME}"' \
+        in test[1]
+    env = environment(worker)
+    assert env["DUMB_INIT_SETSID"] == "0", "warm shutdown: dumb-init must pass SIGTERM to celery only"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    # Tasks call the api-server's Execution API: the worker starts once it is healthy.
+    assert worker["depends_on"]["airflow-apiserver"] == {"condition": "service_healthy"}
+    assert worker["depends_on"][INIT] == {"condition": "service_completed_successfully"}
+    assert worker["restart"] == "always"
+
+
+def test_flower_is_optional(services):
+    flower = services[FLOWER]
+    assert flower["profiles"] == ["flower"] and flower["command"] == "celery flower"
+    assert flower["ports"] == ["5555:5555"]
+    assert flower["healthcheck"]["test"] == ["CMD", "curl", "--fail", "http://localhost:5555/"]
 
 
 @pytest.mark.parametrize("name,command", sorted(AIRFLOW_COMMANDS.items()))
@@ -584,7 +637,7 @@ def test_docker_compose_config(tmp_path):
     shutil.copy(ENV_EXAMPLE, env_file)
     clean_env = {k: v for k, v in os.environ.items() if k not in env_example()}
     base = [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
-    for profiles in ([], ["--profile", "demo", "--profile", "debug"]):
+    for profiles in ([], ["--profile", "demo", "--profile", "debug", "--profile", "flower"]):
         ok = subprocess.run([*base, "--env-file", str(env_file), *profiles, "config", "-q"],
                             capture_output=True, text=True, env=clean_env)
         assert ok.returncode == 0, ok.stderr
