@@ -395,7 +395,10 @@ PENDING = [
 
 
 def _xfail(fix: int):
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"issue 9 {FIXES[fix]}")
+    # Not strict while the issue 9 fixes (now merged) are being checked against this oracle end to
+    # end: a comparison that passes shows as XPASS in the report. Make it strict again (or drop the
+    # mark) once the whole oracle run has been seen green on main.
+    return pytest.mark.xfail(strict=False, raises=AssertionError, reason=f"issue 9 {FIXES[fix]}")
 
 
 @pytest.mark.parametrize("stage_name", [s.name for s in STAGES])
