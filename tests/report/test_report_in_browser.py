@@ -48,12 +48,13 @@ def warehouse_run(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env.update(WAREHOUSE_URL=url.url, IOC_AIRFLOW_HOME=str(home / "airflow"),
                IOC_DATA_DOCS_DIR=str(home / "data_docs"), IOC_STATE_DIR=str(home / "state"),
-               IOC_DBT_DOCS_DIR=str(home / "dbt_docs"))
+               IOC_DBT_DOCS_DIR=str(home / "dbt_docs"), IOC_REPORTS_DIR=str(home / "reports"))
     for name in ("OPERATOR_REPORTS_INBOX", "AIRFLOW_HOME"):
         env.pop(name, None)
     proc = subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", "--from", FROM, "--to", TO],
                           env=env, capture_output=True, text=True, cwd=config.PROJECT_ROOT, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
+    (home / "summary.txt").write_text(proc.stdout, encoding="utf-8")
     yield url.url, home
     drop()
 
@@ -272,3 +273,33 @@ def test_the_auditors_page_lists_every_check_of_every_run_offline(pages):
             if "data-status" in r.attrs} == {"pass", "warn", "fail"}
     batches = marts(url, "select count(*) from audit.load_batch")[0][0]
     assert len([r for r in dom.find("table", id="batches").find_all("tr") if "data-batch" in r.attrs]) == batches
+
+
+def test_the_run_writes_both_reports_and_its_summary_names_them(warehouse_run):
+    url, home = warehouse_run
+    summary = (home / "summary.txt").read_text(encoding="utf-8")
+    leaders, auditors = home / "reports" / "breakthroughs" / "index.html", home / "reports" / "auditors" / "index.html"
+    assert f"Leaders' monthly report: {leaders}" in summary
+    assert f"Auditors' page (every check, dbt tests by run, load history): {auditors}" in summary
+    assert leaders.is_file() and (leaders.parent / "2024-10.html").is_file()
+
+    # the page the build DAG wrote: this run's dbt tests, every one with its result, under its label
+    (label,) = marts(url, "select distinct run_label from dq.validation_run")[0]
+    tests = dict(marts(url, """select node_id, status from audit.dbt_node_run
+                                where run_label = %s and resource_type in ('test', 'unit_test')""", label))
+    assert len(tests) > 100 and set(tests.values()) <= {"pass", "warn"}
+    html = auditors.read_text(encoding="utf-8")
+    seen = visit(auditors, ARTIFACTS / "auditors-after-run.png")
+    assert_offline(html, seen)
+    dom = parse(seen.dom)
+    section = dom.find("section", data_dbt_run=label)
+    shown = {r.attrs["data-node"]: r.attrs["data-status"] for r in section.find_all("tr") if "data-node" in r.attrs}
+    assert shown == {node: status for node, status in tests.items()}
+    assert dom.find("tr", data_dbt_run=label).field("counts") == (
+        f"{sum(s == 'pass' for s in tests.values())} / {sum(s == 'warn' for s in tests.values())} / 0 / 0")
+
+    # the Great Expectations page it links to opens offline too
+    href = dom.find("section", data_run=str(marts(url, "select max(validation_run_id) from dq.validation_run")[0][0])
+                    ).find("a").attrs["href"]
+    docs_page = (auditors.parent / href).resolve()
+    assert docs_page.is_file() and visit(docs_page).page_requests == []

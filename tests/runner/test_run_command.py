@@ -30,7 +30,7 @@ def run_command(warehouse, airflow_home, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env.update(WAREHOUSE_URL=warehouse.url, IOC_AIRFLOW_HOME=str(airflow_home),
                IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"), IOC_STATE_DIR=str(airflow_home / "state"),
-               IOC_DBT_DOCS_DIR=str(airflow_home / "dbt_docs"))
+               IOC_DBT_DOCS_DIR=str(airflow_home / "dbt_docs"), IOC_REPORTS_DIR=str(airflow_home / "reports"))
     env.pop("OPERATOR_REPORTS_INBOX", None)
     env.pop("AIRFLOW_HOME", None)
     return subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", *args], env=env, capture_output=True,
@@ -83,6 +83,8 @@ def test_run_succeeds_and_prints_the_summary(first_run):
     docs = airflow_home / "dbt_docs" / "index.html"
     assert f"dbt documentation (models, columns, KPI formulas): {docs}" in out
     assert "kpi_online_rate_monthly" in docs.read_text(encoding="utf-8")
+    report = airflow_home / "reports" / "breakthroughs" / "index.html"
+    assert f"Leaders' monthly report: {report}" in out and report.is_file()
 
 
 def _expected_online_counts(records, month: date) -> tuple[int, int, int]:
