@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 
 from ioc_pipeline import workcalendar as wc
-from ioc_simulator import calendar as sim_cal
 
 
 @pytest.mark.parametrize(
@@ -59,14 +58,6 @@ def test_add_working_days_and_working_days():
     assert wc.add_working_days(date(2025, 1, 24), 1) == date(2025, 2, 3)
     assert wc.add_working_days(date(2024, 5, 3), 1) == date(2024, 5, 4)
     assert len(wc.working_days(date(2024, 9, 1), date(2024, 10, 1))) == 19  # 21 weekdays - 2 holidays
-
-
-def test_simulator_calendar_is_the_same_calendar():
-    assert sim_cal.is_working_day is wc.is_working_day
-    assert sim_cal.add_working_days is wc.add_working_days
-    assert sim_cal.working_days is wc.working_days
-    assert sim_cal.OVERRIDES is wc.OVERRIDES
-    assert sim_cal.OVERRIDES[date(2024, 5, 4)] == (True, "Làm bù cho thứ Hai 29/4/2024 (CV 2450/VPCP-KGVX)")
 
 
 def test_overrides_are_the_dbt_seed_and_cover_the_library_swaps():
