@@ -55,7 +55,7 @@ Rules and the decisions taken where the contract leaves room (the "issue 9" fixe
   operator month whose workbook (due before the 10th of the next month) is neither received nor due
   yet; else `dat` when actual >= target, `chua_dat` otherwise (a missing actual that was due is not
   met). B3's first milestone is the period July-September 2024 as one cumulative online-remote rate
-  against 0.65: indicator `b3_online_remote_rate_q3_cumulative`, month 2024-09-01, beside the
+  against 0.65: indicator `b3_online_remote_rate_jul_sep_2024`, month 2024-09-01, beside the
   monthly rows (which keep their own targets). b1_sources_integrated is a fact about the pipeline's
   loads, not about the sources: the caller says it (default 1.0 for every month up to the as-of day).
 """
@@ -151,7 +151,7 @@ PLAN: dict[tuple[str, date], Fraction] = {
     **{("b3_online_remote_rate", date(2024, m, 1)): Fraction(70, 100) for m in (10, 11, 12)},
 }
 # Fix 6: the first B3 milestone is a period, one cumulative rate.
-B3_Q3_CODE = "b3_online_remote_rate_q3_cumulative"
+B3_Q3_CODE = "b3_online_remote_rate_jul_sep_2024"
 B3_Q3_MONTHS = (date(2024, 7, 1), date(2024, 8, 1), date(2024, 9, 1))
 B3_Q3_ROW_MONTH = date(2024, 9, 1)
 B3_Q3_TARGET = Fraction(65, 100)

@@ -21,8 +21,8 @@ Open/overdue at a month end (and b1_overdue_dossiers) are compared at the month 
 extracted at (September after A, September and December after B and C): at any other month end no
 warehouse could know the state then from its raw layer.
 
-Comparisons that fail until a pending fix of issue 9 lands are strict xfails naming the fix, so they
-turn into failures (to be unmarked) the day the fix makes them pass; each names the rows it covers.
+The rows each rule fix of issue 9 decides are compared in a test of their own, named after the fix,
+so that a regression of one rule names that rule; the remaining rows are compared together.
 """
 
 from __future__ import annotations
@@ -255,21 +255,21 @@ def scorecard_diffs(marts, stage: Stage, truth: WorldTruth, only=None, skip=()) 
     return compare(mart, expected, SCORE, may_be_extra=lambda k, r: k[1] == "b1_overdue_dossiers")
 
 
-# --- which rows each pending fix of issue 9 decides -------------------------------------------------------
+# --- which rows each fix of issue 9 decides -------------------------------------------------------
 #
 # A row belongs to a fix when the truth's value of it rests on that fix's rule AND the data of the stage
-# makes the rule bite there (so a fix's xfail covers exactly the rows it will change). Rows no pending fix
-# decides are compared strictly now.
+# makes the rule bite there (so a fix's test covers exactly the rows that rule changes). Rows no fix
+# decides are compared together.
 
 FIXES = {
-    1: "fix 1 pending: a station / ThueBao row counts from code + technology + status (its counts) alone",
-    2: "fix 2 pending: a formula cell without cached value must not load as a silent NULL",
-    3: "fix 3 pending: the latest workbook version by arrival order, not file mtime",
-    4: "fix 4 pending: no agency version in force on the acceptance day -> level null, not the nearest version",
-    5: "fix 5 pending: scorecard status chua_co_so_lieu for months with no data due yet",
-    6: "fix 6 pending: the Q3 2024 cumulative B3 row (b3_online_remote_rate_q3_cumulative)",
-    7: "fix 7 pending: an appointment at 00:00:00 means the end of that day",
-    9: "fix 9 pending: month ends use the status in force then (raw versions' history), not today's",
+    1: "fix 1: a station / ThueBao row counts from code + technology + status (its counts) alone",
+    2: "fix 2: a formula cell without cached value must not load as a silent NULL",
+    3: "fix 3: the latest workbook version by arrival order, not file mtime",
+    4: "fix 4: no agency version in force on the acceptance day -> level null, not the nearest version",
+    5: "fix 5: scorecard status chua_co_so_lieu for months with no data due yet",
+    6: "fix 6: the Q3 2024 cumulative B3 row (b3_online_remote_rate_jul_sep_2024)",
+    7: "fix 7: an appointment at 00:00:00 means the end of that day",
+    9: "fix 9: month ends use the status in force then (raw versions' history), not today's",
 }
 BAD_CELL_REPORTS = {(op, m) for op, m in OPERATOR_FAULTS.unrelated_bad_cells}
 STALE_CORRECTIONS = {(op, m) for op, m in OPERATOR_FAULTS.stale_mtime}
@@ -364,7 +364,7 @@ def pending(stage: Stage, truth: WorldTruth) -> dict[str, dict]:
     for key, row in scorecard_truth(stage, truth).items():
         if row["status"] == "chua_co_so_lieu":
             mark("scorecard", {key}, 5)
-    mark("scorecard", {(date(2024, 9, 1), "b3_online_remote_rate_q3_cumulative")}, 6)
+    mark("scorecard", {(date(2024, 9, 1), "b3_online_remote_rate_jul_sep_2024")}, 6)
     return out
 
 
@@ -394,13 +394,6 @@ PENDING = [
 # After stage B the December month end is the extraction instant itself: nothing of fix 9 there yet.
 
 
-def _xfail(fix: int):
-    # Not strict while the issue 9 fixes (now merged) are being checked against this oracle end to
-    # end: a comparison that passes shows as XPASS in the report. Make it strict again (or drop the
-    # mark) once the whole oracle run has been seen green on main.
-    return pytest.mark.xfail(strict=False, raises=AssertionError, reason=f"issue 9 {FIXES[fix]}")
-
-
 @pytest.mark.parametrize("stage_name", [s.name for s in STAGES])
 @pytest.mark.parametrize("mart", list(DIFFS))
 def test_rows_no_pending_fix_decides_match_the_truth(runs, stage_name, mart):
@@ -410,7 +403,7 @@ def test_rows_no_pending_fix_decides_match_the_truth(runs, stage_name, mart):
 
 
 @pytest.mark.parametrize(("stage_name", "mart", "fix"),
-                         [pytest.param(s, m, f, marks=_xfail(f), id=f"{s}-{m}-fix{f}") for s, m, f in PENDING])
+                         [pytest.param(s, m, f, id=f"{s}-{m}-fix{f}") for s, m, f in PENDING])
 def test_rows_a_pending_fix_decides_match_the_truth(runs, stage_name, mart, fix):
     stage, marts, truth = runs[stage_name]
     only, _ = rows_of(stage, truth, mart, fix)
@@ -447,7 +440,6 @@ def test_the_swap_edge_cases_are_on_the_last_watchlist(runs):
 
 
 @pytest.mark.parametrize("stage_name", ["B", "C"])
-@_xfail(2)
 def test_a_formula_cell_without_cached_value_is_not_a_silent_null(runs, stage_name):
     """Viettel's September 2024 workbook has `Vĩ độ` = `=10.4+0.1` (no cached value) for one 5G station:
     raw must hold either the value or a problem for that row, never a bare NULL."""
@@ -464,7 +456,7 @@ def test_dim_date_agrees_with_the_hand_written_calendar_except_where_known(runs)
     assert differ == {date(2026, 11, 24)}
 
 
-# --- diagnostics: every difference of every stage (the xfail partition below is built from it) ------------
+# --- diagnostics: every difference of every stage (the per-fix partition above is built from it) ------------
 
 
 def test_print_every_difference(runs, capsys):

@@ -268,7 +268,7 @@ def test_asset_triggered_build_then_runs_by_itself_and_succeeds(celery_stack):
 
 
 def test_marts_hold_what_the_simulator_served(celery_stack):
-    from ioc_pipeline.config import HttpEndpoint
+    from ioc_pipeline.sources.http import HttpEndpoint
     from ioc_pipeline.sources.one_stop_shop import OneStopShopClient
 
     stack = celery_stack

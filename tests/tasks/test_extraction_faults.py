@@ -211,8 +211,15 @@ def test_unknown_agency_and_procedure_codes_are_kept_and_reach_the_marts(fresh, 
                                     where scope = 'agency' and scope_code = %s and month = %s""",
                           UNKNOWN_AGENCY_CODE, month)
         assert in_scope >= 1
+    # No level for them, nor for the simulator's own dossier accepted after its agency's version ended.
     level_total = scalar(conn, "select sum(dossiers_accepted) from marts.kpi_online_rate_monthly where scope = 'level'")
-    assert level_total == sum(accepted.values()) - len(unknown_accepted)
+    unleveled = scalar(conn, "select count(*) from marts.fct_dossier where is_accepted and agency_level is null")
+    others = conn.execute(
+        """select agency_code, agency_version_key from marts.fct_dossier
+            where is_accepted and agency_level is null and agency_code <> %s""", (UNKNOWN_AGENCY_CODE,)).fetchall()
+    assert unleveled == len(unknown_accepted) + len(others)
+    assert all(version is None for _, version in others)  # known agencies with no version in force that day
+    assert level_total == sum(accepted.values()) - unleveled
 
 
 # --- the extracting process dies in the middle of its COPY --------------------------------------------
