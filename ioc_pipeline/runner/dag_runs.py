@@ -155,10 +155,28 @@ def prepare_airflow(env: dict[str, str]) -> None:
 
 
 def dbt_parse(warehouse: WarehouseUrl) -> None:
-    """Write `dbt_project/target/manifest.json`, which Cosmos renders the build DAG from."""
+    """Write `dbt_project/target/manifest.json`, which Cosmos renders the build DAG from.
+
+    dbt writes into a private target folder and the manifest is then moved into place with one
+    rename: a DAG processor or another run reading the manifest meanwhile sees the old file or the
+    new one, never half of one (dbt itself writes it in place).
+    """
+    import shutil
+    import tempfile
+
     env = {**os.environ, **config.QUIET_ENV, **warehouse.dbt_env()}
-    _checked([_bin("dbt"), "parse", "--quiet", "--profiles-dir", str(config.DBT_PROJECT_DIR),
-              "--project-dir", str(config.DBT_PROJECT_DIR)], env=env, cwd=config.DBT_PROJECT_DIR)
+    target = config.DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".parse-", dir=target) as private:
+        cache = target / "partial_parse.msgpack"
+        if cache.exists():  # keep dbt's partial parsing: a re-parse takes seconds, not tens
+            shutil.copy2(cache, Path(private) / cache.name)
+        _checked([_bin("dbt"), "parse", "--quiet", "--profiles-dir", str(config.DBT_PROJECT_DIR),
+                  "--project-dir", str(config.DBT_PROJECT_DIR), "--target-path", private],
+                 env=env, cwd=config.DBT_PROJECT_DIR)
+        for name in ("partial_parse.msgpack", "manifest.json"):  # the manifest last
+            if (Path(private) / name).exists():
+                os.replace(Path(private) / name, target / name)
 
 
 def run_dag(dag_id: str, conf: dict, env: dict[str, str], log_dir: Path) -> StepOutcome:
