@@ -800,7 +800,7 @@ def world_truth(
     truth.agency_report_months = agency_report_months(start, end, moment)
     truth.agency_reports_served = [item for month in truth.agency_report_months
                                    for item in agency_work.agency_reports(seed, month, moment)]
-    truth.accounts_items = {month: agency_work.citizen_accounts(seed, month) for month in ended_months(start, end, moment)}
+    truth.accounts_items = {month: agency_work.citizen_accounts(seed, month) for month in truth.agency_report_months}
     return truth
 
 
@@ -816,8 +816,8 @@ def ended_months(start: date, end: date, moment: datetime) -> list[date]:
 
 
 def agency_report_months(start: date, end: date, moment: datetime) -> list[date]:
-    """The months whose agencies' reports a run over [start, end) asks for: the ended months from the
-    month before `start` (whose reports are filed during `start`'s month) to `end`."""
+    """The months whose agencies' reports and citizen accounts a run over [start, end) asks for: the
+    ended months from the month before `start` (whose reports are filed during `start`'s month) to `end`."""
     first = month_of(start)
     before = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
     return ended_months(before, end, moment)
