@@ -34,6 +34,7 @@ share 0.5. September: repeat 0 (no earlier month), share null, no account figure
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -140,14 +141,18 @@ def built(tmp_path_factory):
         result = subprocess.run(
             [str(DBT), "build", "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir",
              str(config.DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-             "--select", "+kpi_agency_reports_monthly", "+kpi_citizen_accounts_monthly", "+breakthrough_scorecard", "+bts_station",
+             "--select", "+kpi_agency_reports_monthly", "+kpi_citizen_accounts_monthly", "+breakthrough_scorecard", "+bts_station", "+dossier_watchlist",
              "--vars", f"{{as_of_date: '{AS_OF}'}}", "--no-use-colors"],
             env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout[-8000:]
+        URLS["warehouse"] = url.url
         with psycopg.connect(url.url, autocommit=True) as conn:
             yield conn
     finally:
         drop()
+
+
+URLS: dict[str, str] = {}
 
 
 def _rows(conn, sql: str) -> dict:
@@ -223,3 +228,34 @@ def test_scorecard_rows_of_issue_13(built):
     }
     # (month, indicator_code, breakthrough) keys: every b1 row is breakthrough 1, every b3 row 3
     assert {(k[1], k[2]) for k in rows} == {("b1_agency_reports_on_time", 1), ("b3_repeat_applicants_online_remote", 3)}
+
+
+def _cells(html: str, table: str) -> dict[str, dict[str, str]]:
+    """{row key (data-scope / data-agency): {data-field: text}} of one table of a report page."""
+    body = re.search(rf'<table id="{table}">(.*?)</table>', html, re.S).group(1)
+    rows = {}
+    for key, row in re.findall(r'<tr data-(?:scope|agency)="([^"]+)"[^>]*>(.*?)</tr>', body, re.S):
+        rows[key] = dict(re.findall(r'data-field="([^"]+)">([^<]*)<', row))
+    return rows
+
+
+def test_the_report_shows_both_sections(built, tmp_path):
+    from ioc_pipeline.report.breakthroughs import write_reports
+
+    write_reports(URLS["warehouse"], tmp_path)
+    # pages: the months with dossiers (September, October); the reports on November make no page
+    assert sorted(p.name for p in tmp_path.glob("2024-*.html")) == ["2024-09.html", "2024-10.html"]
+    october = (tmp_path / "2024-10.html").read_text(encoding="utf-8")
+    assert _cells(october, "agency-reports")["province"] == {
+        "expected": "5", "on_time": "1", "late": "2", "missing": "2", "on_time_rate": "20,0%"}
+    assert _cells(october, "agency-reports")["XA"]["missing"] == "2"
+    assert 'data-field="reports_deadline">10/11/2024<' in october
+    late = _cells(october, "agency-reports-late")
+    assert set(late) == {H1, X1, X2, X3}
+    assert {k: v["state"] for k, v in late.items()} == {H1: "Trễ hạn", X1: "Chưa gửi", X2: "Trễ hạn", X3: "Chưa gửi"}
+    assert _cells(october, "citizen-accounts")["province"] == {
+        "accounts_new": "16", "accounts_total": "160", "accounts_verified": "110", "verified_share": "68,8%",
+        "repeat_applicants": "2", "repeat_online_remote": "1", "repeat_share": "50,0%"}
+    september = (tmp_path / "2024-09.html").read_text(encoding="utf-8")
+    assert "Chưa thu thập báo cáo của tháng này." in september  # no report month asked for
+    assert _cells(september, "citizen-accounts")["province"]["accounts_total"] == "—"
