@@ -817,9 +817,11 @@ def ended_months(start: date, end: date, moment: datetime) -> list[date]:
 
 def agency_report_months(start: date, end: date, moment: datetime) -> list[date]:
     """The months whose agencies' reports and citizen accounts a run over [start, end) asks for: the
-    ended months from the month before `start` (whose reports are filed during `start`'s month) to `end`."""
+    ended months from two months before `start` (reports are filed, returned and sent again until
+    early in the second month after the one they are on) to `end`."""
     first = month_of(start)
-    before = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    index = first.year * 12 + first.month - 1 - 2
+    before = date(index // 12, index % 12 + 1, 1)
     return ended_months(before, end, moment)
 
 

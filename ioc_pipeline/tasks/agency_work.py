@@ -1,12 +1,12 @@
 """Issue 13's two feeds, month by month: the agencies' monthly progress reports (one-stop-shop host,
 docs/contracts/sources.md §4) and the portal's citizen accounts (§5).
 
-Which months a run asks for (both feeds): every month from the month before the interval's first
+Which months a run asks for (both feeds): every month from two months before the interval's first
 month to the interval's end that has ended (by the interval's end and by now). Only ended months: the
-portal refuses a month that has not ended, and an agency reports on a month once it is over. The month
-before: the reports of month M are filed during M+1 (due before the 10th), and a month's account
-figures exist once it has ended, so a nightly run in November still asks for October (a re-read of an
-unchanged month loads nothing).
+portal refuses a month that has not ended, and an agency reports on a month once it is over. Two
+months back: the reports of month M are filed during M+1 (due before the 10th), late ones until the
+end of M+1, and a report returned for revision late in M+1 is sent again early in M+2; so nightly runs
+keep re-reading month M until the end of M+2 (a re-read of an unchanged month loads nothing).
 
 One batch per month (interval = the month, Vietnam time), so `audit.load_batch` says which months were
 asked for even when a month returned nothing, and a failing month spares the others. Re-running a
@@ -31,10 +31,13 @@ from ioc_pipeline.tasks.portal import ended_months
 
 log = logging.getLogger(__name__)
 
+# How many months before the interval's first month a run still asks for (see the module doc).
+LOOK_BACK_MONTHS = 2
+
 
 def report_months(interval_start: datetime, interval_end: datetime, now: datetime) -> list[date]:
     """The months a run over the interval asks both feeds for (see the module doc)."""
-    first = add_months(interval_start.astimezone(VN).date(), -1)
+    first = add_months(interval_start.astimezone(VN).date(), -LOOK_BACK_MONTHS)
     start = datetime.combine(first, datetime.min.time(), tzinfo=VN)
     return [date(y, m, 1) for y, m in ended_months(start, interval_end, now)]
 

@@ -1,6 +1,7 @@
 """The real DAG `ioc_extract_sources` under `airflow dags test`, as the run command drives it (conf with
 an interval), against the simulator over HTTP: its two tasks of issue 13 load the agencies' reports and
-the citizen accounts of every month asked for (August and September for an interval in September), one
+the citizen accounts of every month asked for (July, August and September for an interval in
+September), one
 batch per month, beside the dossiers; a second run of the same interval loads nothing new."""
 
 from __future__ import annotations
@@ -60,14 +61,16 @@ def test_both_tasks_load_every_month_asked_for_and_a_rerun_loads_nothing(airflow
     url, env = airflow
     first = _dags_test(env, "acc-dag-1")
     assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
-    aug, sep = datetime(2024, 8, 1, tzinfo=VN), datetime(2024, 9, 1, tzinfo=VN)
-    # 108 agencies in force in August and in September; 106 and 100 of them have a report
+    jul, aug, sep = (datetime(2024, m, 1, tzinfo=VN) for m in (7, 8, 9))
+    # 108 agencies in force in July, August and September; 104, 106 and 100 of them have a report
     # (tests/tasks/test_agency_work_extraction.py)
     assert _batches(url, "acc-dag-1") == [
-        ("agency_report", aug, "success", 106, 106), ("agency_report", sep, "success", 100, 100),
+        ("agency_report", jul, "success", 104, 104), ("agency_report", aug, "success", 106, 106),
+        ("agency_report", sep, "success", 100, 100), ("citizen_accounts", jul, "success", 108, 108),
         ("citizen_accounts", aug, "success", 108, 108), ("citizen_accounts", sep, "success", 108, 108)]
     second = _dags_test(env, "acc-dag-2")
     assert second.returncode == 0, (second.stdout + second.stderr)[-3000:]
     assert _batches(url, "acc-dag-2") == [
-        ("agency_report", aug, "success", 106, 0), ("agency_report", sep, "success", 100, 0),
+        ("agency_report", jul, "success", 104, 0), ("agency_report", aug, "success", 106, 0),
+        ("agency_report", sep, "success", 100, 0), ("citizen_accounts", jul, "success", 108, 0),
         ("citizen_accounts", aug, "success", 108, 0), ("citizen_accounts", sep, "success", 108, 0)]

@@ -4,7 +4,7 @@ a report that changed is a new version, and bad records go to the quarantine wit
 
 Hand-worked: the simulated province (seed 2024) has 108 agencies in force in September 2024 (19
 departments, 8 district-level units, 81 communes), as in August. As of 2025-01-01, 100 of them
-have a September report (106 an August one) in the app (96 sent, 4 drafts; 8 never started one). Agency 000.00.13.H03's
+have a September report (106 an August one, 104 a July one) in the app (96 sent, 4 drafts; 8 never started one). Agency 000.00.13.H03's
 September report was started on 1 October 11:39, sent 12:49, returned for revision on 2 October
 12:56 and sent again on 6 October 15:18: as of 5 October the app shows it returned (TrangThai 3,
 NgayGui still the first sending), as of 1 January sent (2, NgayGui = 6 October).
@@ -57,14 +57,18 @@ def test_the_accounts_endpoint_honours_the_contract(server):
         list(citizen_accounts(client, 2025, 1))
 
 
-def test_months_asked_for_are_the_ended_months_from_the_month_before_the_interval():
-    assert report_months(*SEP, now=JAN_1) == [date(2024, 8, 1), date(2024, 9, 1)]
-    # a nightly run in early November asks for October (its reports are being filed), not November
+def test_months_asked_for_are_the_ended_months_from_two_months_before_the_interval():
+    assert report_months(*SEP, now=JAN_1) == [date(2024, 7, 1), date(2024, 8, 1), date(2024, 9, 1)]
+    # a nightly run in early November asks for September (reports re-sent after a return) and October
+    # (its reports are being filed), not November
     assert report_months(datetime(2024, 11, 4, 1, tzinfo=VN), datetime(2024, 11, 5, 1, tzinfo=VN), now=JAN_1) \
-        == [date(2024, 10, 1)]
-    # the catch-up run of the second half of 2024 as of 15 December: June..November
+        == [date(2024, 9, 1), date(2024, 10, 1)]
+    # across a year: a night in early February 2025 asks for December and January
+    assert report_months(datetime(2025, 2, 3, 1, tzinfo=VN), datetime(2025, 2, 4, 1, tzinfo=VN),
+                         now=datetime(2025, 3, 1, tzinfo=VN)) == [date(2024, 12, 1), date(2025, 1, 1)]
+    # the catch-up run of the second half of 2024 as of 15 December: May..November
     assert report_months(datetime(2024, 7, 1, tzinfo=VN), datetime(2025, 1, 1, tzinfo=VN),
-                         now=datetime(2024, 12, 15, tzinfo=VN)) == [date(2024, m, 1) for m in range(6, 12)]
+                         now=datetime(2024, 12, 15, tzinfo=VN)) == [date(2024, m, 1) for m in range(5, 12)]
 
 
 def test_extraction_loads_every_month_once_and_a_rerun_changes_nothing(fresh, server):
@@ -73,19 +77,20 @@ def test_extraction_loads_every_month_once_and_a_rerun_changes_nothing(fresh, se
                                      policy=FAST)
     accounts = extract_citizen_accounts(url.url, HttpEndpoint.from_uri(server.portal_conn_uri), *SEP, now=JAN_1,
                                         policy=FAST)
-    assert [r.status for r in reports + accounts] == ["success"] * 4
+    assert [r.status for r in reports + accounts] == ["success"] * 6
     august = len(server_reports(server, "202408"))
     assert august == 106
-    assert [(r.counts.received, r.counts.loaded) for r in reports] == [(august, august), (100, 100)]
-    assert [(r.counts.received, r.counts.loaded) for r in accounts] == [(108, 108), (108, 108)]
-    assert scalar(conn, "select count(*) from raw.one_stop_shop__agency_report") == august + 100
-    assert scalar(conn, "select count(*) from raw.dvc_portal__citizen_accounts") == 216
+    assert [(r.counts.received, r.counts.loaded) for r in reports] == [(104, 104), (august, august), (100, 100)]
+    assert [(r.counts.received, r.counts.loaded) for r in accounts] == [(108, 108)] * 3
+    assert scalar(conn, "select count(*) from raw.one_stop_shop__agency_report") == 104 + august + 100
+    assert scalar(conn, "select count(*) from raw.dvc_portal__citizen_accounts") == 3 * 108
     assert scalar(conn, """select count(*) from audit.load_batch where entity in ('agency_report', 'citizen_accounts')
-                              and status = 'success'""") == 4
+                              and status = 'success'""") == 6
     # the month a batch covers is its interval
     starts = conn.execute("""select distinct interval_start, interval_end from audit.load_batch
                                where entity = 'agency_report' order by 1""").fetchall()
-    assert starts == [(datetime(2024, 8, 1, tzinfo=VN), datetime(2024, 9, 1, tzinfo=VN)), SEP]
+    assert starts == [(datetime(2024, 7, 1, tzinfo=VN), datetime(2024, 8, 1, tzinfo=VN)),
+                      (datetime(2024, 8, 1, tzinfo=VN), datetime(2024, 9, 1, tzinfo=VN)), SEP]
     # the stored record keeps the item with its request
     payload = scalar(conn, """select payload from raw.dvc_portal__citizen_accounts
                                where agency_code = %s and period_month = 9""", SKHDT)
@@ -94,8 +99,8 @@ def test_extraction_loads_every_month_once_and_a_rerun_changes_nothing(fresh, se
                                    policy=FAST)
     again += extract_citizen_accounts(url.url, HttpEndpoint.from_uri(server.portal_conn_uri), *SEP, now=JAN_1,
                                       policy=FAST)
-    assert [(r.counts.loaded, r.counts.duplicate) for r in again] == [(0, august), (0, 100), (0, 108), (0, 108)]
-    assert scalar(conn, "select count(*) from raw.one_stop_shop__agency_report") == august + 100
+    assert [(r.counts.loaded, r.counts.duplicate) for r in again] == [(0, 104), (0, august), (0, 100)] + [(0, 108)] * 3
+    assert scalar(conn, "select count(*) from raw.one_stop_shop__agency_report") == 104 + august + 100
 
 
 def server_reports(server, month: str) -> list[dict]:
