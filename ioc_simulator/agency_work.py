@@ -122,3 +122,34 @@ def account_figures(seed: int, agency_code: str, level: str, month: date) -> dic
 def citizen_accounts(seed: int, month: date) -> list[dict]:
     """Every agency's account figures for `month`, ordered by departmentCode."""
     return [account_figures(seed, version["code"], version["level"], month) for version in agencies_in_month(month)]
+
+
+# --- faults (Faults.bad_work_records) ---------------------------------------------------------------------
+
+_REPORT_DAMAGE = (
+    ("TrangThai", 9),                         # not a report status
+    ("NgayGui", "31/02/2024 08:00:00"),       # an impossible day
+    ("KyBaoCao", "2024-09"),                  # not YYYYMM
+)
+
+
+def damage_reports(items: list[dict], count: int) -> list[dict]:
+    """The first `count` items damaged, one way after the other (`_REPORT_DAMAGE`, in turn)."""
+    out = [dict(item) for item in items]
+    for index, item in enumerate(out[:count]):
+        field_name, value = _REPORT_DAMAGE[index % len(_REPORT_DAMAGE)]
+        item[field_name] = value
+        if field_name == "NgayGui":
+            item["TrangThai"] = SENT
+    return out
+
+
+def damage_accounts(items: list[dict], count: int) -> list[dict]:
+    """The first `count` items damaged: more verified accounts than accounts, then a negative count."""
+    out = [dict(item) for item in items]
+    for index, item in enumerate(out[:count]):
+        if index % 2 == 0:
+            item["accountsVerified"] = item["accountsTotal"] + 1
+        else:
+            item["accountsNew"] = -1
+    return out

@@ -50,7 +50,7 @@ from .dossiers import (
     to_local_naive,
     window_dossiers,
 )
-from .agency_work import agency_reports, citizen_accounts
+from .agency_work import agency_reports, citizen_accounts, damage_accounts, damage_reports
 from .faults import EXTRA_FIELD_NAME, EXTRA_FIELD_VALUE, Faults, apply_record_faults
 from .portal_metrics import PortalIndex
 from .world import AGENCIES, PROCEDURES
@@ -398,7 +398,7 @@ class _DossierHandler(_JsonHandler):
         if month is None or page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             self._reply(400, {"error": "month=YYYYMM, page >= 1, 1 <= page_size <= 1000"})
             return
-        items = agency_reports(self.sim.seed, month, self.sim.as_of)
+        items = damage_reports(agency_reports(self.sim.seed, month, self.sim.as_of), self.sim.faults.bad_work_records)
         first = (page - 1) * page_size
         self._reply(200, {"total": len(items), "page": page, "page_size": page_size,
                           "items": items[first : first + page_size]})
@@ -506,7 +506,7 @@ class _PortalHandler(_JsonHandler):
         if datetime.combine(date(year + month // 12, month % 12 + 1, 1), clock_time()) > self.sim.as_of:
             self._envelope(200, "PERIOD_NOT_ENDED", message=f"{year}-{month:02d} has not ended")
             return
-        items = citizen_accounts(self.sim.seed, first)
+        items = damage_accounts(citizen_accounts(self.sim.seed, first), self.sim.faults.bad_work_records)
         self._envelope(200, "OK", {"items": items[(page - 1) * size : page * size], "currentPage": page,
                                    "totalPages": math.ceil(len(items) / size)})
 

@@ -23,6 +23,7 @@ from ioc_pipeline.sources.agency_work import AgencyReportClient, citizen_account
 from ioc_pipeline.sources.dvc_portal import PortalClient
 from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError
 from ioc_pipeline.tasks.agency_work import extract_agency_reports, extract_citizen_accounts, report_months
+from ioc_simulator.faults import Faults
 from ioc_simulator.server import SimulatorServer
 from tests.conftest import scalar
 from tests.simulator.contract import check_accounts_api, check_agency_reports_api
@@ -159,3 +160,25 @@ def test_bad_records_are_quarantined_with_their_reason(fresh):
                        "000.00.15.H03": "accountsNew: not a whole number >= 0: -1",
                        "000.00.16.H03": "accountsTotal: not a whole number >= 0: 1.5",
                        "-": "item: missing required field departmentCode"}
+
+
+def test_bad_records_served_over_http_are_quarantined_and_a_rerun_adds_nothing(fresh):
+    url, conn = fresh
+    with SimulatorServer(faults=Faults(bad_work_records=3)) as sim:
+        dossier_api, portal = (HttpEndpoint.from_uri(u) for u in (sim.dossier_conn_uri, sim.portal_conn_uri))
+        runs = [extract_agency_reports(url.url, dossier_api, *SEP, now=JAN_1, policy=FAST)
+                + extract_citizen_accounts(url.url, portal, *SEP, now=JAN_1, policy=FAST) for _ in range(2)]
+    # July, August, September of each feed: 104 / 106 / 100 reports and 108 account items a month,
+    # the first 3 of each month damaged
+    assert [(r.counts.received, r.counts.loaded, r.counts.quarantined) for r in runs[0]] == [
+        (104, 101, 3), (106, 103, 3), (100, 97, 3), (108, 105, 3), (108, 105, 3), (108, 105, 3)]
+    assert [(r.counts.loaded, r.counts.quarantined) for r in runs[1]] == [(0, 3)] * 6
+    # the field each reason names (the reason's first word), per entity
+    reasons = conn.execute("""select entity, split_part(split_part(reason, ':', 1), ' ', 1), count(*)
+                                from raw.quarantine group by 1, 2 order by 1, 2""").fetchall()
+    # per month: one report of each damage; accounts: items 1 and 3 verified > total, item 2 a negative count
+    assert reasons == [
+        ("agency_report", "KyBaoCao", 3), ("agency_report", "NgayGui", 3), ("agency_report", "TrangThai", 3),
+        ("citizen_accounts", "accountsNew", 3), ("citizen_accounts", "accountsVerified", 6)]
+    # 3 damaged items x 3 months x 2 feeds, stored once although the run read them twice
+    assert scalar(conn, "select count(*) from raw.quarantine") == 18
