@@ -48,8 +48,6 @@ INDICATOR_ORDER = ["b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air
                    "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate"]
 # Indicators that only exist because the scorecard rebuilds them for the as-of month.
 NOT_A_DATA_MONTH_ON_ITS_OWN = {"b1_sources_integrated"}
-# The agencies' reports on a month before the dossiers start (June 2024, filed in July) do not make a page.
-NOT_A_DATA_MONTH_ON_ITS_OWN.add("b1_agency_reports_on_time")
 
 
 # --------------------------------------------------------------------------------------------
