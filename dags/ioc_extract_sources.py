@@ -17,6 +17,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from ioc_pipeline import config
 from ioc_pipeline.airflow_glue.defaults import default_args, run_label
 from ioc_pipeline.airflow_glue.assets import RAW_DEPARTMENTS, RAW_DOSSIERS, RAW_FORMALITIES
+from ioc_pipeline.airflow_glue.assets import RAW_AGENCY_REPORTS, RAW_CITIZEN_ACCOUNTS
 from ioc_pipeline.airflow_glue.run_window import interval_params
 
 
@@ -29,6 +30,18 @@ def _raise_if_failed(result) -> dict:
     if result.status != "success":
         raise AirflowException(f"batch {result.batch_id} failed: {result.error}")
     return summary
+
+
+def _raise_if_any_failed(results) -> list[dict]:
+    """One summary per month's batch; fails the task (after every month was tried) if one failed."""
+    from airflow.exceptions import AirflowException
+
+    summaries = [{"batch_id": r.batch_id, "status": r.status, "received": r.counts.received,
+                  "loaded": r.counts.loaded, "quarantined": r.counts.quarantined} for r in results]
+    failed = [f"batch {r.batch_id}: {r.error}" for r in results if r.status != "success"]
+    if failed:
+        raise AirflowException("; ".join(failed))
+    return summaries
 
 
 @dag(
@@ -83,9 +96,41 @@ def ioc_extract_sources():
         publish_as_of(context, RAW_FORMALITIES)
         return _raise_if_failed(result)
 
+    @task(outlets=[RAW_AGENCY_REPORTS])
+    def extract_one_stop_shop_agency_reports() -> list[dict]:
+        """The agencies' monthly progress reports (sources.md §4), one batch per month asked for."""
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.tasks.agency_work import extract_agency_reports
+        from ioc_pipeline.tasks.portal import metrics_window
+
+        context = get_current_context()
+        start, end = metrics_window(*data_interval(context), run_conf(context))
+        results = extract_agency_reports(warehouse_url(), http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
+                                         run_label=run_label(context))
+        publish_as_of(context, RAW_AGENCY_REPORTS)
+        return _raise_if_any_failed(results)
+
+    @task(outlets=[RAW_CITIZEN_ACCOUNTS])
+    def extract_dvc_portal_citizen_accounts() -> list[dict]:
+        """The portal's citizen accounts (sources.md §5), one batch per month asked for."""
+        from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
+        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.tasks.agency_work import extract_citizen_accounts
+        from ioc_pipeline.tasks.portal import metrics_window
+
+        context = get_current_context()
+        start, end = metrics_window(*data_interval(context), run_conf(context))
+        results = extract_citizen_accounts(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
+                                           run_label=run_label(context))
+        publish_as_of(context, RAW_CITIZEN_ACCOUNTS)
+        return _raise_if_any_failed(results)
+
     extract_one_stop_shop_dossiers()
     extract_dvc_portal_departments()
     extract_dvc_portal_formalities()
+    extract_one_stop_shop_agency_reports()
+    extract_dvc_portal_citizen_accounts()
 
 
 ioc_extract_sources()

@@ -59,6 +59,9 @@ class Faults:
         no version of the department list has.
     unknown_procedure_codes: that many other records carry the procedure code
         `UNKNOWN_PROCEDURE_CODE`, which the catalog does not have.
+    bad_work_records: issue 13's feeds (agencies' reports, citizen accounts) serve that many damaged
+        items per month, the first ones in agency-code order (`agency_work.damage_reports`,
+        `damage_accounts`).
     """
 
     status_on_request: dict[int, int] = field(default_factory=dict)
@@ -74,6 +77,7 @@ class Faults:
     change_during_paging: int = 0
     unknown_agency_codes: int = 0
     unknown_procedure_codes: int = 0
+    bad_work_records: int = 0
 
     def delay(self, request_number: int | None = None) -> float:
         """Seconds to wait before answering (request_number: of /api/v1/hoso, None for the portal)."""

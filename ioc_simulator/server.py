@@ -50,6 +50,7 @@ from .dossiers import (
     to_local_naive,
     window_dossiers,
 )
+from .agency_work import agency_reports, citizen_accounts, damage_accounts, damage_reports
 from .faults import EXTRA_FIELD_NAME, EXTRA_FIELD_VALUE, Faults, apply_record_faults
 from .portal_metrics import PortalIndex
 from .world import AGENCIES, PROCEDURES
@@ -58,6 +59,8 @@ HOSO_PATH = "/api/v1/hoso"
 TOKEN_PATH = "/api/v1/auth/token"
 CATALOG_PATHS = {"/api/v1/reporting/departments": AGENCIES, "/api/v1/reporting/formalities": PROCEDURES}
 EVALUATION_PREFIX = "/api/v1/reporting/evaluation/"
+BAOCAO_PATH = "/api/v1/congviec/baocao"      # agencies' monthly progress reports (sources.md §4)
+ACCOUNTS_PATH = "/api/v1/reporting/accounts"  # citizen accounts (sources.md §5)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 PORTAL_DEFAULT_PAGE_SIZE, PORTAL_MAX_PAGE_SIZE = 20, 1000
 DEFAULT_TOKEN_LIFETIME = 3600
@@ -348,6 +351,9 @@ class _DossierHandler(_JsonHandler):
     """GET /api/v1/hoso."""
 
     def do_GET(self) -> None:
+        if self._path() == BAOCAO_PATH:
+            self._baocao()
+            return
         if self._path() != HOSO_PATH:
             self._reply(404, {"error": "not found"})
             return
@@ -374,6 +380,28 @@ class _DossierHandler(_JsonHandler):
         if self.sim.faults.duplicate_across_pages and items and first > 0:
             items = [matching[first - 1], *items]
         self._reply(200, {"total": len(matching), "page": page, "page_size": page_size, "items": items})
+
+    def _baocao(self) -> None:
+        """GET /api/v1/congviec/baocao?month=YYYYMM&page=&page_size=: the month's reports as they stand
+        at the simulator's now, ordered by MaDonVi, paged like /hoso."""
+        if self._bearer() != self.sim.api_key:
+            self._reply(401, {"error": "missing or wrong API key"}, {"WWW-Authenticate": "Bearer"})
+            return
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        text = (query.get("month") or [""])[0]
+        try:
+            month = datetime.strptime(text, "%Y%m").date() if len(text) == 6 else None
+            page = int((query.get("page") or ["1"])[0] or 1)
+            page_size = int((query.get("page_size") or [str(DEFAULT_PAGE_SIZE)])[0] or DEFAULT_PAGE_SIZE)
+        except ValueError:
+            month = None
+        if month is None or page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+            self._reply(400, {"error": "month=YYYYMM, page >= 1, 1 <= page_size <= 1000"})
+            return
+        items = damage_reports(agency_reports(self.sim.seed, month, self.sim.as_of), self.sim.faults.bad_work_records)
+        first = (page - 1) * page_size
+        self._reply(200, {"total": len(items), "page": page, "page_size": page_size,
+                          "items": items[first : first + page_size]})
 
     def _params(self) -> tuple[datetime, datetime, int, int]:
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
@@ -436,6 +464,8 @@ class _PortalHandler(_JsonHandler):
             self._token(body)
         elif path in CATALOG_PATHS:
             self._catalog(CATALOG_PATHS[path], body)
+        elif path == ACCOUNTS_PATH:
+            self._accounts(body)
         elif path.startswith(EVALUATION_PREFIX):
             self._evaluation(path[len(EVALUATION_PREFIX):], body)
         else:
@@ -458,6 +488,27 @@ class _PortalHandler(_JsonHandler):
             return
         code, data, message = self.sim.portal_index.answer(group, body)
         self._envelope(200, code, data, message)
+
+    def _accounts(self, body: dict) -> None:
+        """Citizen accounts of one ended month, paged by `page` / `pageSize` (sources.md §5)."""
+        state = self.sim._token_state(self._bearer())
+        if state != "ok":
+            self._envelope(401, "TOKEN_EXPIRED" if state == "expired" else "UNAUTHORIZED", message=f"token {state}")
+            return
+        year, month = body.get("year"), body.get("month")
+        page, size = body.get("page", 1), body.get("pageSize", PORTAL_DEFAULT_PAGE_SIZE)
+        numbers = (year, month, page, size)
+        if (not all(isinstance(v, int) and not isinstance(v, bool) for v in numbers) or not 1 <= month <= 12
+                or not 2000 <= year <= 2100 or page < 1 or not 1 <= size <= PORTAL_MAX_PAGE_SIZE):
+            self._envelope(200, "INVALID_PARAMETER", message="year, month 1-12, page >= 1, 1 <= pageSize <= 1000")
+            return
+        first = date(year, month, 1)
+        if datetime.combine(date(year + month // 12, month % 12 + 1, 1), clock_time()) > self.sim.as_of:
+            self._envelope(200, "PERIOD_NOT_ENDED", message=f"{year}-{month:02d} has not ended")
+            return
+        items = damage_accounts(citizen_accounts(self.sim.seed, first), self.sim.faults.bad_work_records)
+        self._envelope(200, "OK", {"items": items[(page - 1) * size : page * size], "currentPage": page,
+                                   "totalPages": math.ceil(len(items) / size)})
 
     def _catalog(self, items: list[dict], body: dict) -> None:
         state = self.sim._token_state(self._bearer())

@@ -197,6 +197,7 @@ class DossierState:
     updated_at: datetime | None
     is_online: bool
     is_online_remote: bool
+    applicant: str | None = None     # SoDinhDanh without whitespace, upper case (issue 13: repeat applicants)
 
     @property
     def is_accepted(self) -> bool:
@@ -267,7 +268,16 @@ def read_state(record: Mapping) -> DossierState | None:
         updated_at=parse_served_time(record.get("NgayCapNhat")),
         is_online=online,
         is_online_remote=online and record.get("NoiNopHoSo") in (1, None),
+        applicant=_applicant(record.get("SoDinhDanh")),
     )
+
+
+def _applicant(value) -> str | None:
+    """The applicant's identity as the contract's keyed hash sees it: whitespace removed, upper case."""
+    if value is None:
+        return None
+    text = re.sub(r"\s+", "", str(value)).upper()
+    return text or None
 
 
 # --- agencies and procedures as the portal serves them ----------------------------------------------------
@@ -637,6 +647,7 @@ def scorecard(
     *,
     month_ends: Iterable[date] = (),
     sources_integrated: Mapping[date, Fraction] | None = None,
+    agency_reports: Mapping[tuple[date, str, str], dict] | None = None,
 ) -> dict[tuple[date, str], dict]:
     """(month, indicator_code) -> breakthrough, actual, target, status, as of day A.
 
@@ -683,6 +694,8 @@ def scorecard(
     accepted = sum(online[m]["dossiers_accepted"] for m in B3_Q3_MONTHS if m in online)
     remote = sum(online[m]["dossiers_online_remote"] for m in B3_Q3_MONTHS if m in online)
     put(B3_Q3_ROW_MONTH, B3_Q3_CODE, ratio(remote, accepted), B3_Q3_ROW_MONTH <= as_of_month)
+    # issue 13: agencies' reports (when given: `agency_reports_monthly` rows), repeat applicants moving online
+    rows.update(issue_13_scorecard_rows(dossiers, as_of_day, agency_reports))
     return rows
 
 
@@ -713,6 +726,17 @@ class WorldTruth:
     as_of: datetime
     dossiers: DossierTruth
     reports: dict = field(default_factory=dict)
+    # issue 13: the agencies' reports as served (every version seen) and the months asked for, and the
+    # portal's citizen-account items by month
+    agency_reports_served: list = field(default_factory=list)
+    agency_report_months: list = field(default_factory=list)
+    accounts_items: dict = field(default_factory=dict)
+
+    def agency_reports(self) -> dict:
+        return agency_reports_monthly(self.agency_reports_served, self.agency_report_months, self.as_of_day)
+
+    def citizen_accounts(self) -> dict:
+        return citizen_accounts_monthly(self.accounts_items, self.dossiers)
 
     @property
     def as_of_day(self) -> date:
@@ -736,7 +760,10 @@ class WorldTruth:
             "kpi_5g_monthly": (("month", "operator"), kpi_5g_monthly(self.reports)),
             "kpi_2g_monthly": (("month", "operator"), kpi_2g_monthly(self.reports)),
             "breakthrough_scorecard": (("month", "indicator_code"),
-                                       scorecard(self.dossiers, self.reports, day, month_ends=ends)),
+                                       scorecard(self.dossiers, self.reports, day, month_ends=ends,
+                                                 agency_reports=self.agency_reports())),
+            "kpi_agency_reports_monthly": (("month", "scope", "scope_code"), self.agency_reports()),
+            "kpi_citizen_accounts_monthly": (("month", "scope", "scope_code"), self.citizen_accounts()),
         }
         summary = {"as_of": self.as_of.isoformat(), "as_of_day": day.isoformat(),
                    "dossiers": len(self.dossiers.current), "unreadable_versions": len(self.dossiers.unreadable),
@@ -762,11 +789,197 @@ def world_truth(
     """The oracle over the simulated world as it stands at `as_of` (default: `end` at 00:00): every
     version of every dossier submitted in [start, end) up to then, and the workbooks `deliveries`
     (file name, arrival, bytes) that arrived by then."""
-    from . import dossiers  # the generator (it imports this module for its date reader)
+    from . import agency_work, dossiers  # the generators (dossiers imports this module for its date reader)
 
     start = start or dossiers.DEFAULT_START
     end = end or dossiers.DEFAULT_END
     scale = dossiers.DEFAULT_SCALE if scale is None else scale
     moment = local_naive(as_of) if as_of is not None else datetime.combine(end, time())
     versions = dossiers.dossier_versions(seed, start, end, moment, scale)
-    return WorldTruth(moment, DossierTruth(versions, moment, rules=rules), latest_reports(deliveries, moment))
+    truth = WorldTruth(moment, DossierTruth(versions, moment, rules=rules), latest_reports(deliveries, moment))
+    truth.agency_report_months = agency_report_months(start, end, moment)
+    truth.agency_reports_served = [item for month in truth.agency_report_months
+                                   for item in agency_work.agency_reports(seed, month, moment)]
+    truth.accounts_items = {month: agency_work.citizen_accounts(seed, month) for month in truth.agency_report_months}
+    return truth
+
+
+def ended_months(start: date, end: date, moment: datetime) -> list[date]:
+    """Months intersecting [start, end) that have ended by both `end` and `moment` (what the pipeline asks
+    the portal for: a month's figures exist once it has ended)."""
+    cutoff = min(datetime.combine(end, time()), moment)
+    out, month = [], month_of(start)
+    while month < end and month_end(month) <= cutoff:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
+def agency_report_months(start: date, end: date, moment: datetime) -> list[date]:
+    """The months whose agencies' reports and citizen accounts a run over [start, end) asks for: the
+    ended months from two months before `start` (reports are filed, returned and sent again until
+    early in the second month after the one they are on) to `end`."""
+    first = month_of(start)
+    index = first.year * 12 + first.month - 1 - 2
+    before = date(index // 12, index % 12 + 1, 1)
+    return ended_months(before, end, moment)
+
+
+# --- issue 13: agencies' monthly progress reports, citizen accounts, repeat applicants ------------------------
+#
+# Rules (docs/domain.md "Agencies' monthly progress reports" and "Citizen accounts"), written out again here:
+# - Agencies of month M: every agency code with a version in force on at least one day of M; its level is
+#   that of the latest such version (the one in force on the last day of M it was in force).
+# - A report's state is its served version with the greatest NgayCapNhat (ties: the later one given).
+#   sent: TrangThai 2 with a readable NgayGui; on time: sent and NgayGui before 00:00 (Vietnam) on the
+#   10th of M+1; late: sent otherwise; missing: expected and not sent (no report, a draft, or returned
+#   for revision and not sent again). Only expected agencies count. on_time_rate = on time / expected.
+#   final: the as-of day is the 10th of M+1 or later (the scorecard takes the rate only then).
+# - Accounts: the latest item given per (month, departmentCode); sums per scope; verified_share =
+#   verified / total.
+# - Repeat applicants of month M in a scope: applicants (SoDinhDanh) with an accepted dossier accepted
+#   in M in that scope and an accepted dossier accepted in an earlier month (any scope); moving online:
+#   every one of their dossiers of M in that scope is online remote. Counted only where the scope has an
+#   accepted dossier in M (else the columns are None); share None when there is no repeat applicant.
+
+REPORT_DUE_DAY = 10
+AGENCY_REPORTS_CODE = "b1_agency_reports_on_time"
+REPEAT_APPLICANTS_CODE = "b3_repeat_applicants_online_remote"
+PLAN.update({(AGENCY_REPORTS_CODE, date(2024, m, 1)): Fraction(1) for m in range(7, 13)})
+BREAKTHROUGH.update({AGENCY_REPORTS_CODE: 1, REPEAT_APPLICANTS_CODE: 3})
+
+
+def agencies_of_month(departments: Iterable[Mapping], month: date) -> dict[str, Mapping]:
+    """code -> the latest version in force on some day of `month`."""
+    first, after = month.isoformat(), next_month(month).isoformat()
+    out: dict[str, Mapping] = {}
+    for version in departments:
+        start, end = str(version["validFrom"])[:10], version.get("validTo")
+        if start < after and (end is None or str(end)[:10] >= first):
+            if version["code"] not in out or start > str(out[version["code"]]["validFrom"])[:10]:
+                out[version["code"]] = version
+    return out
+
+
+def _month_scopes(code: str, version: Mapping | None) -> list[tuple[str, str]]:
+    scopes = [("province", "province")]
+    if version is not None:
+        scopes.append(("level", version["level"]))
+    scopes.append(("agency", code))
+    return scopes
+
+
+def report_deadline(month: date) -> datetime:
+    """Reports of `month` are on time before this instant: 00:00 on the 10th of the next month."""
+    return datetime.combine(next_month(month).replace(day=REPORT_DUE_DAY), time())
+
+
+def agency_reports_monthly(served: Iterable[Mapping], months: Iterable[date], as_of_day: date,
+                           departments: Iterable[Mapping] = AGENCIES) -> dict[tuple[date, str, str], dict]:
+    """(month, scope, scope_code) -> the kpi_agency_reports_monthly row, for every month in `months`."""
+    departments = list(departments)
+    current: dict[tuple[str, str], tuple[datetime, int, Mapping]] = {}
+    for order, report in enumerate(served):
+        changed = parse_served_time(report.get("NgayCapNhat"))
+        if changed is None or not report.get("MaDonVi") or not report.get("KyBaoCao"):
+            continue
+        key = (str(report["MaDonVi"]), str(report["KyBaoCao"]))
+        if key not in current or (changed, order) >= current[key][:2]:
+            current[key] = (changed, order, report)
+    rows: dict[tuple[date, str, str], dict] = {}
+    for month in sorted(set(months)):
+        deadline = report_deadline(month)
+        counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for code, version in agencies_of_month(departments, month).items():
+            found = current.get((code, f"{month:%Y%m}"))
+            report = found[2] if found else {}
+            sent_at = parse_served_time(report.get("NgayGui"))
+            sent = report.get("TrangThai") == 2 and sent_at is not None
+            for scope in _month_scopes(code, version):
+                c = counts[scope]
+                c[0] += 1
+                c[1] += sent
+                c[2] += sent and sent_at < deadline
+        for (scope, scope_code), (expected, sent, on_time) in counts.items():
+            rows[(month, scope, scope_code)] = {
+                "agencies_expected": expected, "reports_sent": sent, "reports_sent_on_time": on_time,
+                "reports_late": sent - on_time, "reports_missing": expected - sent,
+                "on_time_rate": ratio(on_time, expected), "is_final": as_of_day >= deadline.date()}
+    return rows
+
+
+def citizen_accounts_monthly(items_by_month: Mapping[date, Iterable[Mapping]], dossiers: "DossierTruth",
+                             departments: Iterable[Mapping] = AGENCIES) -> dict[tuple[date, str, str], dict]:
+    """(month, scope, scope_code) -> the kpi_citizen_accounts_monthly row: the portal's account figures
+    and, from the dossiers, the repeat applicants moving online."""
+    departments = list(departments)
+    rows: dict[tuple[date, str, str], dict] = defaultdict(lambda: {
+        "accounts_new": None, "accounts_total": None, "accounts_verified": None, "verified_share": None,
+        "repeat_applicants": None, "repeat_applicants_online_remote": None, "repeat_online_remote_share": None})
+    for month, items in items_by_month.items():
+        latest = {str(item["departmentCode"]): item for item in items}
+        versions = agencies_of_month(departments, month)
+        for code, item in latest.items():
+            for scope in _month_scopes(code, versions.get(code)):
+                row = rows[(month, *scope)]
+                for column, field_name in (("accounts_new", "accountsNew"), ("accounts_total", "accountsTotal"),
+                                           ("accounts_verified", "accountsVerified")):
+                    row[column] = (row[column] or 0) + int(item[field_name])
+    for row in rows.values():
+        if row["accounts_total"] is not None:
+            row["verified_share"] = ratio(row["accounts_verified"], row["accounts_total"])
+    # repeat applicants
+    accepted = [s for s in dossiers.current.values() if s.is_accepted]
+    first_month: dict[str, date] = {}
+    for state in accepted:
+        if state.applicant is not None:
+            month = month_of(state.accepted_at)
+            first_month[state.applicant] = min(first_month.get(state.applicant, month), month)
+    seen_scopes: set[tuple[date, str, str]] = set()
+    remote: dict[tuple[date, str, str, str], bool] = {}
+    for state in accepted:
+        month = month_of(state.accepted_at)
+        for scope in dossiers.scopes(state):
+            seen_scopes.add((month, *scope))
+            if state.applicant is not None and first_month[state.applicant] < month:
+                key = (month, *scope, state.applicant)
+                remote[key] = remote.get(key, True) and state.is_online_remote
+    for key in seen_scopes:
+        row = rows[key]
+        row["repeat_applicants"], row["repeat_applicants_online_remote"] = 0, 0
+    for (month, scope, scope_code, _), online in remote.items():
+        row = rows[(month, scope, scope_code)]
+        row["repeat_applicants"] += 1
+        row["repeat_applicants_online_remote"] += online
+    for row in rows.values():
+        if row["repeat_applicants"]:
+            row["repeat_online_remote_share"] = ratio(row["repeat_applicants_online_remote"], row["repeat_applicants"])
+    return dict(rows)
+
+
+def issue_13_scorecard_rows(dossiers: "DossierTruth", as_of_day: date,
+                            agency_reports: Mapping[tuple[date, str, str], dict] | None = None
+                            ) -> dict[tuple[date, str], dict]:
+    """The scorecard rows of issue 13: b1_agency_reports_on_time (the province's on_time_rate once the
+    month is final; target 100% July-December 2024; not available before the 10th of the next month),
+    and b3_repeat_applicants_online_remote (the province's repeat_online_remote_share; no target)."""
+    as_of_month = month_of(as_of_day)
+    rows: dict[tuple[date, str], dict] = {}
+
+    def put(month, code, actual, available):
+        target = PLAN.get((code, month))
+        rows[(month, code)] = {"breakthrough": BREAKTHROUGH[code], "actual": actual, "target": target,
+                               "status": status_of(target, actual, available)}
+
+    if agency_reports is not None:
+        province = {m: r for (m, scope, _), r in agency_reports.items() if scope == "province"}
+        planned = {m for (c, m) in PLAN if c == AGENCY_REPORTS_CODE}
+        for month in sorted(set(province) | planned):
+            row = province.get(month)
+            actual = row["on_time_rate"] if row is not None and row["is_final"] else None
+            available = month <= as_of_month and (actual is not None or as_of_day >= report_deadline(month).date())
+            put(month, AGENCY_REPORTS_CODE, actual, available)
+    repeat = {m: r for (m, scope, _), r in citizen_accounts_monthly({}, dossiers).items() if scope == "province"}
+    for month in sorted(repeat):
+        put(month, REPEAT_APPLICANTS_CODE, repeat[month]["repeat_online_remote_share"], month <= as_of_month)
+    return rows

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ioc_pipeline.report import fmt
+from ioc_pipeline.report import agency_work, fmt
 from ioc_pipeline.report.db import READER_ROLE, connect_as, current_role
 from ioc_pipeline.report.render import render, write_page
 
@@ -67,6 +67,8 @@ class Marts:
     sources: list[dict]
     agencies: list[dict]
     role: str
+    agency_reports: list[dict] = field(default_factory=list)     # issue 13 (report/agency_work.py)
+    citizen_accounts: list[dict] = field(default_factory=list)   # issue 13
 
 
 def read_marts(warehouse_url: str) -> Marts:
@@ -100,6 +102,8 @@ def read_marts(warehouse_url: str) -> Marts:
             agencies=rows("""select agency_code, agency_name, level, valid_from, valid_to, is_current
                                from marts.dim_agency order by agency_code, valid_from"""),
             role=current_role(conn),
+            agency_reports=rows(agency_work.AGENCY_REPORTS_SQL),
+            citizen_accounts=rows(agency_work.CITIZEN_ACCOUNTS_SQL),
         )
 
 
@@ -382,6 +386,8 @@ def month_context(m: Marts, month: date, months: list[date], generated_at: datet
         "watchlist_as_of": fmt.day(as_of),
         "sources": _sources_view(m),
         "charts": _chart_svgs(m, month),
+        "agency_reports": agency_work.agency_reports_view(m.agency_reports, month, names),
+        "citizen_accounts": agency_work.citizen_accounts_view(m.citizen_accounts, month),
     }
 
 

@@ -64,7 +64,8 @@ def test_dags_are_documented_tagged_owned_and_retried(dagbag):
 def test_each_source_is_its_own_task_and_dbt_is_rendered_per_model(dagbag):
     extract = dagbag["dags"]["ioc_extract_sources"]["tasks"]
     assert extract == [
-        "extract_dvc_portal_departments", "extract_dvc_portal_formalities", "extract_one_stop_shop_dossiers"]
+        "extract_dvc_portal_citizen_accounts", "extract_dvc_portal_departments", "extract_dvc_portal_formalities",
+        "extract_one_stop_shop_agency_reports", "extract_one_stop_shop_dossiers"]
     build = dagbag["dags"]["ioc_build_marts"]["tasks"]
     assert "check_data_quality" in build and "generate_dbt_docs" in build
     assert any(t.startswith("dbt.fct_dossier") for t in build)

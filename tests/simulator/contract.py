@@ -137,3 +137,78 @@ def check_portal(base_url: str, client_id: str, client_secret: str) -> dict[str,
         assert p["processingTimeUnit"] in ("NGAY_LAM_VIEC", "NGAY", "GIO") and p["state"] in ("CONG_KHAI", "BAI_BO")
         assert all(isinstance(p[k], bool) for k in ("hasFee", "feeReducedOnline", "paperResult"))
     return out
+
+
+# --- issue 13: the agencies' monthly progress reports (§4) and the portal's citizen accounts (§5) --------
+
+BAOCAO = "/api/v1/congviec/baocao"
+ACCOUNTS = "/api/v1/reporting/accounts"
+
+
+def check_agency_reports_api(base_url: str, api_key: str, month: str, page_size: int = 25) -> list[dict]:
+    """Auth, parameters, paging and the items of §4 for one month (YYYYMM). Returns the items."""
+    url, auth = base_url + BAOCAO, {"Authorization": f"Bearer {api_key}"}
+    assert requests.get(url, params={"month": month}, timeout=30).status_code == 401, "no key must give 401"
+    assert requests.get(url, params={"month": month}, headers={"Authorization": "Bearer wrong"},
+                        timeout=30).status_code == 401
+    assert requests.get(url, params={"month": "2024-09"}, headers=auth, timeout=30).status_code == 400
+    assert requests.get(url, params={"month": month, "page_size": 1001}, headers=auth, timeout=30).status_code == 400
+    items, page, total = [], 1, None
+    while True:
+        reply = requests.get(url, params={"month": month, "page": page, "page_size": page_size}, headers=auth,
+                             timeout=30)
+        assert reply.status_code == 200, reply.text[:200]
+        body = reply.json()
+        assert set(body) >= {"total", "page", "page_size", "items"} and body["page"] == page
+        total = body["total"] if total is None else total
+        assert body["total"] == total, "total changed between pages"
+        items += body["items"]
+        if not body["items"] or page * page_size >= total:
+            break
+        page += 1
+    assert len(items) == total
+    for item in items:
+        code = item.get("MaDonVi")
+        assert set(item) >= {"MaDonVi", "KyBaoCao", "NgayGui", "TrangThai", "NgayCapNhat"}, item
+        assert AGENCY_RE.match(code) and item["KyBaoCao"] == month, item
+        assert item["TrangThai"] in (1, 2, 3), item
+        assert DATE_RE.match(item["NgayCapNhat"]), item
+        read_date(item["NgayCapNhat"])
+        if item["TrangThai"] == 2:
+            assert DATE_RE.match(item["NgayGui"] or ""), f"{code}: a sent report needs NgayGui"
+        if item["NgayGui"] is not None:
+            assert read_date(item["NgayGui"]) <= read_date(item["NgayCapNhat"]), item
+    assert len({i["MaDonVi"] for i in items}) == len(items), "one report per agency and period"
+    return items
+
+
+def check_accounts_api(base_url: str, client_id: str, client_secret: str, year: int, month: int,
+                       page_size: int = 25) -> list[dict]:
+    """Token, envelope, paging (`page`, `pageSize`) and the items of §5 for one month. Returns the items."""
+    url = base_url + ACCOUNTS
+    body = {"year": year, "month": month, "page": 1, "pageSize": page_size}
+    assert requests.post(url, json=body, timeout=30).status_code == 401, "no token must give 401"
+    assert requests.post(url, json=body, headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
+    token = requests.post(base_url + "/api/v1/auth/token", json={"client_id": client_id,
+                                                                "client_secret": client_secret}, timeout=30).json()
+    headers = {"Authorization": f"Bearer {(token.get('data') or token)['access_token']}"}
+    bad = requests.post(url, json={**body, "month": 13}, headers=headers, timeout=30)
+    assert bad.status_code == 200 and bad.json()["code"] != "OK", "errors may come under HTTP 200"
+    items, page, pages = [], 1, None
+    while pages is None or page <= pages:
+        reply = requests.post(url, json={**body, "page": page}, headers=headers, timeout=30)
+        envelope = reply.json()
+        assert reply.status_code == 200 and envelope["code"] == "OK" and isinstance(envelope["message"], str)
+        data = envelope["data"]
+        assert data["currentPage"] == page and isinstance(data["totalPages"], int)
+        pages = data["totalPages"]
+        items += data["items"]
+        page += 1
+    for item in items:
+        assert set(item) >= {"departmentCode", "accountsNew", "accountsTotal", "accountsVerified"}, item
+        assert AGENCY_RE.match(item["departmentCode"])
+        counts = [item[k] for k in ("accountsNew", "accountsTotal", "accountsVerified")]
+        assert all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts), item
+        assert item["accountsVerified"] <= item["accountsTotal"] and item["accountsNew"] <= item["accountsTotal"]
+    assert len({i["departmentCode"] for i in items}) == len(items)
+    return items

@@ -8,6 +8,11 @@
     notion that is not kept over time, so for earlier months it is rebuilt from the load history:
     a source counts when a successful load covers the month (a batch whose interval overlaps it, or
     an interval-free catalog snapshot) and its latest data-quality status is not `fail`.
+    b1_agency_reports_on_time (issue 13): kpi_agency_reports_monthly.on_time_rate of the province,
+    only for months whose deadline (the 10th of the next month) has passed by the as-of day (is_final);
+    before that the actual is null and the status chua_co_so_lieu (report_due_day 10).
+    b3_repeat_applicants_online_remote (issue 13): kpi_citizen_accounts_monthly.repeat_online_remote_share
+    of the province, for every month with an accepted dossier; no target.
     b3_online_remote_rate_jul_sep_2024 (a period indicator: scorecard_indicators.period_of =
     b3_online_remote_rate): the decision of 28/6/2024 sets >= 65% "from July 2024 to September
     2024", so its actual is cumulative: sum(dossiers_online_remote) / sum(dossiers_accepted) of
@@ -117,6 +122,21 @@ operators as (
 
 ),
 
+agency_reports as (
+
+    select * from {{ ref('kpi_agency_reports_monthly') }}
+    where scope = 'province'
+
+),
+
+citizen_accounts as (
+
+    select * from {{ ref('kpi_citizen_accounts_monthly') }}
+    where scope = 'province'
+        and repeat_applicants is not null
+
+),
+
 share_2g as (
 
     -- the share of every operator together (the `all` row)
@@ -158,6 +178,18 @@ actuals as (
 
     select month, 'b3_online_remote_rate', online_remote_rate::numeric
     from online
+
+    union all
+
+    -- issue 13: agencies' reports before the 10th (only once the month's deadline has passed), and
+    -- repeat applicants moving online
+    select month, 'b1_agency_reports_on_time', case when is_final then on_time_rate end
+    from agency_reports
+
+    union all
+
+    select month, 'b3_repeat_applicants_online_remote', repeat_online_remote_share
+    from citizen_accounts
 
     union all
 

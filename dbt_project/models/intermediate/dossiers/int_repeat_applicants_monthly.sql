@@ -1,0 +1,91 @@
+{#-
+    Repeat applicants moving online, per month of acceptance (Vietnam time) and scope (province,
+    level of the agency version in force on the acceptance day, agency), from accepted dossiers only.
+
+    In month M and scope S, a repeat applicant is an applicant (applicant_key, not null) with an
+    accepted dossier accepted in M in S and an accepted dossier accepted in an earlier month (in any
+    scope, since the data starts). The applicant is moving online when EVERY one of their dossiers
+    of M in S is online remote (one counter or staff-keyed dossier that month is not "submitting by
+    themselves"). An applicant counts once per (M, S) however many dossiers they have.
+
+    Rows: every (M, S) with an accepted dossier, with 0 when none of its applicants is a repeat one.
+-#}
+with
+
+dossiers as (
+
+    select * from {{ ref('int_dossiers_classified') }}
+
+),
+
+accepted as (
+
+    select
+        {{ vn_month('accepted_at') }} as month,
+        applicant_key,
+        agency_code,
+        agency_level,
+        is_online_remote
+    from dossiers
+    where is_accepted
+
+),
+
+first_months as (
+
+    select applicant_key, min(month) as first_month
+    from accepted
+    where applicant_key is not null
+    group by applicant_key
+
+),
+
+scoped as (
+
+    {{ dossier_kpi_scopes('accepted', ['month', 'applicant_key', 'is_online_remote']) }}
+
+),
+
+repeat_applicants as (
+
+    select
+        scoped.month,
+        scoped.scope,
+        scoped.scope_code,
+        scoped.applicant_key,
+        bool_and(scoped.is_online_remote) as is_online_remote_only
+    from scoped
+    inner join first_months
+        on first_months.applicant_key = scoped.applicant_key
+    where first_months.first_month < scoped.month
+    group by scoped.month, scoped.scope, scoped.scope_code, scoped.applicant_key
+
+),
+
+scopes_with_dossiers as (
+
+    select distinct month, scope, scope_code
+    from scoped
+
+),
+
+final as (
+
+    select
+        scopes_with_dossiers.month,
+        scopes_with_dossiers.scope,
+        scopes_with_dossiers.scope_code,
+        count(repeat_applicants.applicant_key) as repeat_applicants,
+        count(repeat_applicants.applicant_key) filter (
+            where repeat_applicants.is_online_remote_only
+        ) as repeat_applicants_online_remote
+    from scopes_with_dossiers
+    left join repeat_applicants
+        on repeat_applicants.month = scopes_with_dossiers.month
+        and repeat_applicants.scope = scopes_with_dossiers.scope
+        and repeat_applicants.scope_code = scopes_with_dossiers.scope_code
+    group by scopes_with_dossiers.month, scopes_with_dossiers.scope, scopes_with_dossiers.scope_code
+
+)
+
+select * from final
