@@ -27,6 +27,7 @@ from ioc_pipeline.airflow_glue.assets import (
     RAW_EVALUATION_METRICS,
     RAW_FORMALITIES,
     RAW_OPERATOR_REPORTS,
+    RAW_SECTOR_FEEDS,
 )
 from ioc_pipeline.airflow_glue.dbt_docs import publish_dbt_docs
 from ioc_pipeline.airflow_glue.dbt_profile import profile_config
@@ -41,7 +42,9 @@ RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
 
 @dag(
     dag_id="ioc_build_marts",
-    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS | RAW_OPERATOR_REPORTS),
+    # RAW_SECTOR_FEEDS: sector feeds of daily or slower cadence (hourly ones ride on the next build).
+    schedule=(RAW_DOSSIERS | RAW_DEPARTMENTS | RAW_FORMALITIES | RAW_EVALUATION_METRICS | RAW_OPERATOR_REPORTS
+              | RAW_SECTOR_FEEDS),
     start_date=pendulum.datetime(2024, 7, 1, tz=config.VN_TZ),
     catchup=False,
     max_active_runs=1,

@@ -6,6 +6,8 @@
   `python -m ioc_simulator`.
 - `bootstrap`: create or update the warehouse's schemas, roles and raw tables.
 - `dbt-parse`: write the dbt manifest the build DAG is rendered from.
+- `check-feeds [--dir DIR] [--declare]`: check every sector feed declaration (feeds/*.yml), print
+  each problem; `--declare` also writes the valid ones to `raw.sector_feed_declaration`.
 - `create-login NAME --role ioc_reader|auditor [--password-stdin]`: a login for the BI tool or an
   auditor that inherits the reader role (`warehouse/logins.py`); the password is typed at a prompt
   or read from standard input, never given as an argument.
@@ -18,6 +20,7 @@ import contextlib
 import logging
 import os
 import sys
+from pathlib import Path
 from datetime import date
 
 from ioc_pipeline import config
@@ -141,6 +144,28 @@ def _cmd_create_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_feeds(args: argparse.Namespace) -> int:
+    from ioc_pipeline.feeds.spec import check_feeds, feed_files
+
+    folder = args.dir or config.sector_feeds_dir()
+    feeds, errors = check_feeds(folder)
+    for feed in feeds:
+        print(f"ok  {feed.name}: {feed.sector}, owner {feed.owner_agency}, {feed.format} from "
+              f"{feed.source.kind}, {feed.cadence}, fresh within {feed.freshness_sla_hours} h")
+    for error in errors:
+        print(f"ERROR {error}", file=sys.stderr)
+    print(f"{len(feed_files(folder))} declaration file(s) in {folder}: {len(feeds)} valid, {len(errors)} invalid")
+    if errors:
+        return 1
+    if args.declare:
+        from ioc_pipeline.tasks.sector_feeds import sync_declarations
+        from ioc_pipeline.warehouse.locate import locate
+
+        changed = sync_declarations(locate().url, feeds)
+        print(f"raw.sector_feed_declaration: {changed} row(s) changed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ioc_pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("bootstrap", help="create or update the warehouse").set_defaults(func=_cmd_bootstrap)
     sub.add_parser("dbt-parse", help="write the dbt manifest").set_defaults(func=_cmd_dbt_parse)
+    feeds = sub.add_parser("check-feeds", help="check the sector feed declarations (feeds/*.yml)")
+    feeds.add_argument("--dir", type=Path, default=None,
+                       help="the declarations' folder (default: config.sector_feeds_dir(), feeds/)")
+    feeds.add_argument("--declare", action="store_true",
+                       help="also write the valid declarations to raw.sector_feed_declaration")
+    feeds.set_defaults(func=_cmd_check_feeds)
     login = sub.add_parser("create-login", help="create or update a login for the BI tool or an auditor",
                            description="A login that inherits ioc_reader (the BI tool: schema marts) or "
                                        "auditor (marts, dq, audit). Idempotent: again = new password, role, "

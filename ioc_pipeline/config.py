@@ -135,6 +135,7 @@ EXTRACT_OVERLAP_MINUTES_ENV = "IOC_EXTRACT_OVERLAP_MINUTES"
 SIMULATOR_SCALE_ENV = "IOC_SIMULATOR_SCALE"
 ABANDON_RUNNING_AFTER_MINUTES_ENV = "IOC_ABANDON_RUNNING_AFTER_MINUTES"
 ALERT_TARGET_ENV = "IOC_ALERT_TARGET"
+SECTOR_FEEDS_DIR_ENV = "IOC_SECTOR_FEEDS_DIR"
 # Not a setting: the checkpoint puts the warehouse URL in this variable for the time of a run, and
 # GX's data source config names it as `${IOC_GX_WAREHOUSE_URL}`, so that no password is ever written
 # into the context's great_expectations.yml. Never set it yourself.
@@ -148,6 +149,11 @@ DEFAULT_EXTRACT_OVERLAP = timedelta(hours=2)
 def data_docs_dir() -> Path:
     """IOC_DATA_DOCS_DIR: where the Great Expectations Data Docs HTML is written (`reports/data_docs/`)."""
     return _path(DATA_DOCS_DIR_ENV, DATA_DOCS_DIR)
+
+
+def sector_feeds_dir() -> Path:
+    """IOC_SECTOR_FEEDS_DIR: the folder of sector feed declarations, one YAML file a feed (`feeds/`)."""
+    return _path(SECTOR_FEEDS_DIR_ENV, PROJECT_ROOT / "feeds")
 
 
 def gx_root() -> Path:

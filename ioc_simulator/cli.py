@@ -6,7 +6,7 @@ and writes the ground truth (`--truth`). Prints the two Airflow connection URIs 
 `OPERATOR_REPORTS_INBOX=...` when an inbox was filled, then serves until Ctrl-C or SIGTERM.
 
     python -m ioc_pipeline simulate [--from 2024-07-01 --to 2025-01-01 --as-of ... --seed 2024]
-        [--scale 800 | --dossiers 1000000] [--inbox DIR] [--truth DIR]
+        [--scale 800 | --dossiers 1000000] [--inbox DIR] [--sector-drop DIR] [--truth DIR]
         [--fail-request N:STATUS ...] [--retry-after N:SECONDS ...] [--slow SECONDS]
         [--slow-request N:SECONDS ...] [--duplicate-across-pages] [--change-during-paging K]
         [--unreadable-dates K] [--missing-key K] [--unknown-agency K] [--unknown-procedure K]
@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--dossiers", type=int, default=None,
                       help="expected total number of dossiers submitted in [--from, --to) instead")
     parser.add_argument("--inbox", type=Path, default=None, help="fill this operators' inbox folder")
+    parser.add_argument("--sector-drop", type=Path, default=None,
+                        help="fill this folder with the example health feed's daily CSV files (feeds/health_facility_beds.yml)")
     parser.add_argument("--truth", type=Path, default=None, help="write the ground truth into this folder")
     faults = parser.add_argument_group("faults (all off by default)")
     faults.add_argument("--fail-request", action="append", type=_pair(int), default=[], metavar="N:STATUS")
@@ -147,6 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                            seed=args.seed, as_of=as_of)
         print(f"OPERATOR_REPORTS_INBOX={args.inbox.resolve()}", flush=True)
         print(f"dropped {len(files)} operator workbooks into {args.inbox}", file=sys.stderr, flush=True)
+    # The example sector feeds (feeds/*.yml, ioc_simulator/sector_feeds.py): the air-quality feed is
+    # served by the dossier server; the health feed's files are dropped into --sector-drop.
+    print(f"SECTOR_FEED_SIMULATOR_URL={sim.dossier_url}", flush=True)
+    if args.sector_drop is not None:
+        from .sector_feeds import fill_health_facility_drop
+
+        files = fill_health_facility_drop(args.sector_drop / "health", args.seed, args.start, args.end)
+        print(f"SECTOR_FEED_DROP_DIR={args.sector_drop.resolve()}", flush=True)
+        print(f"dropped {len(files)} health facility files into {args.sector_drop / 'health'}", file=sys.stderr,
+              flush=True)
     if args.truth is not None:
         # The world's truth (record faults are damage in transit, not facts of the world).
         delivered = []

@@ -53,6 +53,7 @@ from .dossiers import (
 from .agency_work import agency_reports, citizen_accounts, damage_accounts, damage_reports
 from .faults import EXTRA_FIELD_NAME, EXTRA_FIELD_VALUE, Faults, apply_record_faults
 from .portal_metrics import PortalIndex
+from .sector_feeds import AIR_QUALITY_PATH, VN, air_quality_readings
 from .world import AGENCIES, PROCEDURES
 
 HOSO_PATH = "/api/v1/hoso"
@@ -354,6 +355,9 @@ class _DossierHandler(_JsonHandler):
         if self._path() == BAOCAO_PATH:
             self._baocao()
             return
+        if self._path() == AIR_QUALITY_PATH:
+            self._air_quality()
+            return
         if self._path() != HOSO_PATH:
             self._reply(404, {"error": "not found"})
             return
@@ -402,6 +406,18 @@ class _DossierHandler(_JsonHandler):
         first = (page - 1) * page_size
         self._reply(200, {"total": len(items), "page": page, "page_size": page_size,
                           "items": items[first : first + page_size]})
+
+    def _air_quality(self) -> None:
+        """The example sector feed `environment_air_quality` (ioc_simulator/sector_feeds.py): open data, no key."""
+        query = parse_qs(urlsplit(self.path).query)
+        try:
+            lo, hi = (_read_iso_param(query[name][0]).replace(tzinfo=VN) for name in ("from", "to"))
+        except (KeyError, IndexError, ValueError) as exc:
+            self._reply(400, {"error": f"from and to must be ISO 8601 date-times ({exc})"})
+            return
+        start = max(lo, datetime.combine(self.sim.start_day, clock_time(), tzinfo=VN))
+        items = air_quality_readings(self.sim.seed, start, hi, now=self.sim.as_of.replace(tzinfo=VN))
+        self._reply(200, {"items": items})
 
     def _params(self) -> tuple[datetime, datetime, int, int]:
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)

@@ -22,7 +22,8 @@ from ioc_pipeline.runner.catch_up import catch_up_interval
 
 log = logging.getLogger(__name__)
 
-LOCKED_DAG_PREFIX = "ioc_extract_"
+# The extractions, and the sector feeds' loads (dags/ioc_sector_feeds.py).
+LOCKED_DAG_PREFIX = ("ioc_extract_", "ioc_sector_feed__")
 _held: dict[str, contextlib.ExitStack] = {}
 
 

@@ -45,9 +45,10 @@ BREAKTHROUGHS = {
 HEADLINE = {1: "b1_sources_integrated", 2: "b2_5g_on_air_all", 3: "b3_online_remote_rate"}
 # The order indicators are listed in (an indicator the plan adds later goes last, by code).
 INDICATOR_ORDER = ["b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air_all", "b2_5g_on_air_viettel",
-                   "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate"]
+                   "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate",
+                   "b1_sources_declared_integrated"]
 # Indicators that only exist because the scorecard rebuilds them for the as-of month.
-NOT_A_DATA_MONTH_ON_ITS_OWN = {"b1_sources_integrated"}
+NOT_A_DATA_MONTH_ON_ITS_OWN = {"b1_sources_integrated", "b1_sources_declared_integrated"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,8 +98,9 @@ def read_marts(warehouse_url: str) -> Marts:
                                group by as_of_date, agency_code, agency_name, risk"""),
             sources=rows("""select source, expected_cadence, last_attempt_at, last_success_at, last_status,
                                    rows_loaded_last_success, rows_quarantined_last_success, is_fresh,
-                                   dq_status, latest_report_on_time
-                              from marts.source_status order by source"""),
+                                   dq_status, latest_report_on_time, source_kind, owner_agency, sector,
+                                   freshness_hours
+                              from marts.source_status order by source_kind desc, source"""),
             agencies=rows("""select agency_code, agency_name, level, valid_from, valid_to, is_current
                                from marts.dim_agency order by agency_code, valid_from"""),
             role=current_role(conn),
@@ -325,6 +327,10 @@ def _sources_view(m: Marts) -> list[dict]:
                      if r["dq_status"] in fmt.DQ_LABELS else "Chưa có kết quả"),
         "on_time_label": fmt.yes_no(r["latest_report_on_time"], "Đúng hạn", "Trễ / chưa nhận"),
         "on_time": r["latest_report_on_time"],
+        # sector feeds (feeds/*.yml): the sector, owner agency and declared freshness SLA
+        "feed": (None if r.get("source_kind") != "sector_feed" else
+                 f"Dữ liệu chuyên ngành {fmt.SECTOR_LABELS.get(r['sector'], r['sector'])} · "
+                 f"đơn vị {r['owner_agency']} · kịp thời trong {r['freshness_hours']} giờ"),
     } for r in m.sources]
 
 

@@ -28,7 +28,7 @@ SOURCE_LABELS = {
     "operator_viettel": "Báo cáo tháng của Viettel",
     "operator_vnpt": "Báo cáo tháng của VNPT",
 }
-CADENCE_LABELS = {"daily": "Hằng ngày", "monthly": "Hằng tháng (trước ngày 10)"}
+CADENCE_LABELS = {"daily": "Hằng ngày", "monthly": "Hằng tháng (trước ngày 10)", "hourly": "Hằng giờ"}
 UNIT_LABELS = {"ty_le": "%", "ho_so": "hồ sơ", "tram": "trạm"}
 
 
@@ -89,3 +89,7 @@ def yes_no(value: bool | None, yes: str = "Có", no: str = "Không") -> str:
     if value is None:
         return NONE
     return yes if value else no
+
+# The sector of a declared sector feed (feeds/*.yml), as people read it; an unlisted one shows its code.
+SECTOR_LABELS = {"health": "y tế", "education": "giáo dục", "transport": "giao thông", "environment": "môi trường",
+                 "agriculture": "nông nghiệp", "tourism": "du lịch", "security": "an ninh trật tự"}

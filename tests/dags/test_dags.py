@@ -11,7 +11,9 @@ import pytest
 from ioc_pipeline import config
 
 HOUSE_DAGS = {"ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_extract_operator_reports",
-              "ioc_build_marts"}
+              "ioc_build_marts",
+              # one per feeds/*.yml (dags/ioc_sector_feeds.py)
+              "ioc_sector_feed__environment_air_quality", "ioc_sector_feed__health_facility_beds"}
 
 
 @pytest.fixture(scope="module")

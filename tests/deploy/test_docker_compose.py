@@ -70,6 +70,7 @@ COMMON_MOUNTS = {
     "./logs": "/opt/airflow/logs",
     "./reports": "/opt/airflow/reports",
     "${OPERATOR_REPORTS_INBOX_HOST:-./inbox}": "/opt/airflow/inbox",
+    "./feeds": "/opt/airflow/feeds",  # the sector feed declarations (dags/ioc_sector_feeds.py)
 }
 
 # Compose interpolation: `$$` is a literal `$`; `${NAME}`, `${NAME:-default}`, `${NAME-default}`,
@@ -298,7 +299,7 @@ def test_common_volumes_are_the_project_folders(common):
     assert mounts == COMMON_MOUNTS
 
 
-@pytest.mark.parametrize("folder", ["dags", "dbt_project", "expectations", "ioc_pipeline"])
+@pytest.mark.parametrize("folder", ["dags", "dbt_project", "expectations", "ioc_pipeline", "feeds"])
 def test_mounted_project_folders_exist(folder):
     assert (ROOT / folder).is_dir(), f"./{folder} is mounted into the Airflow containers"
 
@@ -321,6 +322,7 @@ def test_airflow_common_environment(common):
         "AIRFLOW_CONN_DVC_PORTAL": "${AIRFLOW_CONN_DVC_PORTAL:-http://sim-client:sim-secret@source-simulator:8602}",
         "OPERATOR_REPORTS_INBOX": "/opt/airflow/inbox",
         "IOC_DATA_DOCS_DIR": "/opt/airflow/reports/data_docs",
+        "IOC_SECTOR_FEEDS_DIR": "/opt/airflow/feeds",
     }
     for key, value in expected.items():
         assert env.get(key) == value, key

@@ -3,7 +3,12 @@
     next to the plan. Each actual comes from the mart that defines it (one place per formula); this
     model only lines them up and compares.
 
-    b1_sources_integrated: in the as-of day's month, the share of monitored sources that are fresh
+    b1_sources_declared_integrated (sector feeds): sources integrated / sources declared, in the
+    as-of day's month only: the share of all source_status rows (the core systems and every
+    declared sector feed) that are fresh, i.e. loaded and fresh within their SLA (is_fresh). No
+    target: shown, not judged (khong_co_chi_tieu). Only once at least one sector feed is declared:
+    before, the declared sources are the four systems, whose share b1_sources_integrated reports.
+    b1_sources_integrated (core systems only, source_kind = 'system'): in the as-of day's month, the share of monitored sources that are fresh
     (source_status.is_fresh) and whose data-quality status is not `fail`. Freshness is a "now"
     notion that is not kept over time, so for earlier months it is rebuilt from the load history:
     a source counts when a successful load covers the month (a batch whose interval overlaps it, or
@@ -107,6 +112,7 @@ sources_by_month as (
     cross join as_of_month
     cross join sources
     where b1_months.month <= as_of_month.month
+        and sources.source_kind is distinct from 'sector_feed'
 
 ),
 
@@ -156,6 +162,18 @@ actuals as (
         trim_scale(avg(case when is_integrated and is_trusted then 1 else 0 end)) as actual
     from sources_by_month
     group by month
+
+    union all
+
+    -- sector feeds: sources integrated / sources declared, as-of month only, once a feed is declared
+    select
+        as_of_month.month,
+        'b1_sources_declared_integrated',
+        trim_scale(avg(case when sources.is_fresh then 1 else 0 end))
+    from sources
+    cross join as_of_month
+    group by as_of_month.month
+    having count(*) filter (where sources.source_kind = 'sector_feed') > 0
 
     union all
 
