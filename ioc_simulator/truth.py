@@ -152,12 +152,14 @@ PLAN: dict[tuple[str, date], Fraction] = {
 }
 # Fix 6: the first B3 milestone is a period, one cumulative rate.
 B3_Q3_CODE = "b3_online_remote_rate_jul_sep_2024"
+# issue 13 item 2: the online-remote rate of the procedures whose fee is lower online (no target)
+B3_FEE_CODE = "b3_fee_reduced_online_remote_rate"
 B3_Q3_MONTHS = (date(2024, 7, 1), date(2024, 8, 1), date(2024, 9, 1))
 B3_Q3_ROW_MONTH = date(2024, 9, 1)
 B3_Q3_TARGET = Fraction(65, 100)
 BREAKTHROUGH = {"b1_sources_integrated": 1, "b1_overdue_dossiers": 1, "b2_5g_on_air_all": 2,
                 "b2_5g_on_air_viettel": 2, "b2_5g_on_air_vnpt": 2, "b2_2g_only_share": 2,
-                "b3_online_remote_rate": 3, B3_Q3_CODE: 3}
+                "b3_online_remote_rate": 3, B3_Q3_CODE: 3, B3_FEE_CODE: 3}
 
 DAT, CHUA_DAT, KHONG_CO_CHI_TIEU, CHUA_CO_SO_LIEU = "dat", "chua_dat", "khong_co_chi_tieu", "chua_co_so_lieu"
 
@@ -317,6 +319,7 @@ class DossierTruth:
         self.rules = rules
         self.agencies = AgencyVersions(departments)
         self.procedure_names = {p["code"]: p.get("name") for p in procedures}
+        self.fee_reduced_procedures = {p["code"] for p in procedures if p.get("feeReducedOnline")}
         history: dict[str, list[tuple[datetime, int, DossierState]]] = defaultdict(list)
         self.unreadable: list[Mapping] = []
         for order, record in enumerate(versions):
@@ -387,6 +390,32 @@ class DossierTruth:
                 row["target_rate"] = target
                 row["meets_target"] = None if target is None else row["online_remote_rate"] >= target
             rows[key] = row
+        return rows
+
+    # --- kpi_fee_reduced_online_monthly (issue 13 item 2)
+
+    def fee_reduced_online_monthly(self) -> dict[tuple[date, str, str, str], dict]:
+        """(month, scope, scope_code, procedure_group) -> counts and rates, for the months and scopes
+        with an accepted dossier: group 'fee_reduced' (the catalog flags the dossier's procedure
+        feeReducedOnline) and 'all'."""
+        counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for state in self.current.values():
+            if not state.is_accepted:
+                continue
+            groups = ["all"] + (["fee_reduced"] if state.procedure_code in self.fee_reduced_procedures else [])
+            for scope in self.scopes(state):
+                for group in groups:
+                    c = counts[(month_of(state.accepted_at), *scope, group)]
+                    c[0] += 1
+                    c[1] += state.is_online
+                    c[2] += state.is_online_remote
+                counts[(month_of(state.accepted_at), *scope, "fee_reduced")]  # the group's row, maybe empty
+        rows = {}
+        for key, (accepted, online, remote) in sorted(counts.items()):
+            every = counts[(*key[:3], "all")][0]
+            rows[key] = {"dossiers_accepted": accepted, "dossiers_online": online, "dossiers_online_remote": remote,
+                         "online_rate": ratio(online, accepted), "online_remote_rate": ratio(remote, accepted),
+                         "share_of_accepted": ratio(accepted, every)}
         return rows
 
     # --- kpi_timeliness_monthly
@@ -696,6 +725,11 @@ def scorecard(
     put(B3_Q3_ROW_MONTH, B3_Q3_CODE, ratio(remote, accepted), B3_Q3_ROW_MONTH <= as_of_month)
     # issue 13: agencies' reports (when given: `agency_reports_monthly` rows), repeat applicants moving online
     rows.update(issue_13_scorecard_rows(dossiers, as_of_day, agency_reports))
+    # b3, tracked without target: the fee-reduced procedures' online-remote rate (province)
+    fee = dossiers.fee_reduced_online_monthly()
+    for month in sorted(online):
+        row = fee.get((month, "province", "province", "fee_reduced"))
+        put(month, B3_FEE_CODE, row["online_remote_rate"] if row else None, month <= as_of_month)
     return rows
 
 

@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ioc_pipeline.report import agency_work, fmt
+from ioc_pipeline.report import agency_work, fmt, outlook
 from ioc_pipeline.report.db import READER_ROLE, connect_as, current_role
 from ioc_pipeline.report.render import render, write_page
 
@@ -70,6 +70,8 @@ class Marts:
     role: str
     agency_reports: list[dict] = field(default_factory=list)     # issue 13 (report/agency_work.py)
     citizen_accounts: list[dict] = field(default_factory=list)   # issue 13
+    fee_reduced: list[dict] = field(default_factory=list)  # kpi_fee_reduced_online_monthly (issue 13 item 2)
+    forecast: list[dict] = field(default_factory=list)  # kpi_forecast_month_end, run's as-of day (item 5)
 
 
 def read_marts(warehouse_url: str) -> Marts:
@@ -106,6 +108,8 @@ def read_marts(warehouse_url: str) -> Marts:
             role=current_role(conn),
             agency_reports=rows(agency_work.AGENCY_REPORTS_SQL),
             citizen_accounts=rows(agency_work.CITIZEN_ACCOUNTS_SQL),
+            fee_reduced=rows(outlook.FEE_REDUCED_QUERY),
+            forecast=rows(outlook.FORECAST_QUERY),
         )
 
 
@@ -394,6 +398,11 @@ def month_context(m: Marts, month: date, months: list[date], generated_at: datet
         "charts": _chart_svgs(m, month),
         "agency_reports": agency_work.agency_reports_view(m.agency_reports, month, names),
         "citizen_accounts": agency_work.citizen_accounts_view(m.citizen_accounts, month),
+        "fee_reduced": outlook.fee_reduced_view(m.fee_reduced, month, lambda code: names.name(code, month)),
+        # the forecast is a snapshot of the run's as-of day: on the watchlist's page, pointed to elsewhere
+        "forecast": outlook.forecast_view(m.forecast) if watch_month == month else None,
+        "forecast_month": fmt.month_label(watch_month) if watch_month and m.forecast else None,
+        "forecast_file": page_name(watch_month),
     }
 
 

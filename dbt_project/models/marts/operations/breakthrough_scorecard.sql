@@ -23,6 +23,8 @@
     2024", so its actual is cumulative: sum(dossiers_online_remote) / sum(dossiers_accepted) of
     the province rows of kpi_online_rate_monthly over the target row's period_start..period_end
     (not the mean of the monthly rates), shown at the period's last month, beside the monthly rows.
+    b3_fee_reduced_online_remote_rate: online_remote_rate of the province row of procedure group
+    fee_reduced in kpi_fee_reduced_online_monthly; tracked, no target (the 2024 plan sets none).
 
     status, in this order:
       khong_co_chi_tieu  no target for the month;
@@ -59,6 +61,13 @@ online as (
 
     select * from {{ ref('kpi_online_rate_monthly') }}
     where scope = 'province'
+
+),
+
+fee_reduced as (
+
+    select * from {{ ref('kpi_fee_reduced_online_monthly') }}
+    where scope = 'province' and procedure_group = 'fee_reduced'
 
 ),
 
@@ -208,6 +217,12 @@ actuals as (
 
     select month, 'b3_repeat_applicants_online_remote', repeat_online_remote_share
     from citizen_accounts
+
+    union all
+
+    -- fee-reduced procedures (issue 13 item 2): the province's fee_reduced row; no target
+    select month, 'b3_fee_reduced_online_remote_rate', online_remote_rate::numeric
+    from fee_reduced
 
     union all
 
