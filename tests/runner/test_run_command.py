@@ -288,7 +288,9 @@ def test_the_scorecard_lines_up_each_breakthrough_with_its_plan(first_run):
     # own beside the monthly ones (it was missing: fix of the review of 28/6/2024).
     assert {code for (_, code) in rows} == {
         "b1_sources_integrated", "b1_overdue_dossiers", "b2_5g_on_air_all", "b2_5g_on_air_viettel",
-        "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate", "b3_online_remote_rate_jul_sep_2024"}
+        "b2_5g_on_air_vnpt", "b2_2g_only_share", "b3_online_remote_rate", "b3_online_remote_rate_jul_sep_2024",
+        # issue 13: the agencies' monthly reports, repeat applicants moving online, fee-reduced procedures
+        "b1_agency_reports_on_time", "b3_repeat_applicants_online_remote", "b3_fee_reduced_online_remote_rate"}
 
 
 def test_watchlist_matches_the_open_dossiers_of_the_simulator(first_run, simulated_records):
