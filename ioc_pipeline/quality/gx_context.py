@@ -152,3 +152,67 @@ def dispose_engines(context: Any, checkpoint: Any) -> None:
                 datasource._engine.dispose()
         except Exception:  # noqa: BLE001 - best effort
             log.debug("could not dispose the GX engines", exc_info=True)
+
+
+def ephemeral_context():
+    """An in-memory Data Context (no files, no Data Docs): what the per-batch raw checks use, so
+    extraction tasks running side by side never write the same File Data Context."""
+    import great_expectations as gx
+
+    return gx.get_context(mode="ephemeral")
+
+
+def validation_definition_for(context: Any, suite_file: SuiteFile, *, marts: str = "marts",
+                              batch_ids: list[int] | None = None):
+    """Data source -> (table or query) asset -> whole batch -> suite -> validation definition.
+
+    A suite with `meta.query` gets a query asset holding that SELECT with its placeholders filled
+    (the new batch ids, the marts' schema), replaced on every run since the query changes; a suite
+    without one checks its table, read from `marts` when the suite's table is in schema `marts`."""
+    import great_expectations as gx
+
+    from ioc_pipeline.quality.suites import fill
+
+    datasource = context.data_sources.add_or_update_postgres(
+        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
+    )
+    if suite_file.query:
+        asset_name = f"query:{suite_file.name}"
+        try:
+            datasource.delete_asset(asset_name)
+        except LookupError:
+            pass
+        asset = datasource.add_query_asset(
+            name=asset_name, query=fill(suite_file.query, marts=marts, batch_ids=batch_ids)
+        )
+    else:
+        schema = marts if suite_file.schema == "marts" else suite_file.schema
+        asset_name = f"{schema}.{suite_file.table}"
+        try:
+            asset = datasource.get_asset(asset_name)
+        except LookupError:
+            asset = datasource.add_table_asset(
+                name=asset_name, schema_name=schema, table_name=suite_file.table
+            )
+    try:
+        batch_definition = asset.get_batch_definition(BATCH_DEFINITION_NAME)
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION_NAME)
+    suite = context.suites.add_or_update(build_gx_suite(suite_file, marts=marts, batch_ids=batch_ids))
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(
+            name=f"{suite_file.name}__{BATCH_DEFINITION_NAME}", data=batch_definition, suite=suite
+        )
+    )
+
+
+def checkpoint_of(context: Any, name: str, validation_definitions: list, *, publish_docs: bool):
+    """One checkpoint over several validation definitions: one run, one Data Docs update."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[data_docs.SITE_NAME])] \
+        if publish_docs else []
+    checkpoint = gx.Checkpoint(name=name, validation_definitions=validation_definitions,
+                               actions=actions, result_format=RESULT_FORMAT)
+    return context.checkpoints.add_or_update(checkpoint)
