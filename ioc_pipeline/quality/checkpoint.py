@@ -111,8 +111,10 @@ def run_suites(
             context = gx_context.file_context(config.gx_root().resolve(), data_docs_dir)
         else:
             context = gx_context.ephemeral_context()
+        datasource = gx_context.warehouse_datasource(context)
         definitions = [
-            gx_context.validation_definition_for(context, f, marts=marts_schema, batch_ids=batch_ids)
+            gx_context.validation_definition_for(context, datasource, f, marts=marts_schema,
+                                                 batch_ids=batch_ids)
             for f in suite_files
         ]
         checkpoint = gx_context.checkpoint_of(context, checkpoint_name, definitions,

@@ -158,12 +158,23 @@ def ephemeral_context():
     """An in-memory Data Context (no files, no Data Docs): what the per-batch raw checks use, so
     extraction tasks running side by side never write the same File Data Context."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    return gx.get_context(mode="ephemeral")
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
 
 
-def validation_definition_for(context: Any, suite_file: SuiteFile, *, marts: str = "marts",
-                              batch_ids: list[int] | None = None):
+def warehouse_datasource(context: Any):
+    """The warehouse data source, added or updated once per run (updating it again would drop the
+    assets added since)."""
+    return context.data_sources.add_or_update_postgres(
+        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
+    )
+
+
+def validation_definition_for(context: Any, datasource: Any, suite_file: SuiteFile, *,
+                              marts: str = "marts", batch_ids: list[int] | None = None):
     """Data source -> (table or query) asset -> whole batch -> suite -> validation definition.
 
     A suite with `meta.query` gets a query asset holding that SELECT with its placeholders filled
@@ -173,9 +184,6 @@ def validation_definition_for(context: Any, suite_file: SuiteFile, *, marts: str
 
     from ioc_pipeline.quality.suites import fill
 
-    datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
-    )
     if suite_file.query:
         asset_name = f"query:{suite_file.name}"
         try:
