@@ -2,8 +2,8 @@
 
 Why rebuilt each time: the File Data Context lives in git-ignored local state (`<IOC_GX_ROOT>/gx`),
 so a fresh clone, a new worker or a deleted folder must all give the same context. Every object
-(data source, table asset, whole-table batch, suite, validation definition, checkpoint) is added or
-updated by name. The warehouse URL reaches GX only through the environment variable
+(data source, table or query asset, whole-table batch, suite, validation definition, checkpoint) is
+added or updated by name (the data source is only added: see `warehouse_datasource`). The warehouse URL reaches GX only through the environment variable
 `config.GX_WAREHOUSE_URL_ENV`, so no password is ever written into great_expectations.yml. GX is
 imported inside the functions: importing this module stays cheap.
 """
@@ -98,45 +98,6 @@ def file_context(gx_root: Path, data_docs_dir: Path) -> "FileDataContext":
     return context
 
 
-def checkpoint_for(context: "FileDataContext", suite_file: SuiteFile):
-    """Data source -> table asset -> whole-table batch -> suite -> validation definition ->
-    checkpoint, each added or updated by name."""
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-
-    datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
-    )
-    asset_name = suite_file.table_checked
-    try:
-        asset = datasource.get_asset(asset_name)
-    except LookupError:
-        asset = datasource.add_table_asset(
-            name=asset_name, schema_name=suite_file.schema, table_name=suite_file.table
-        )
-    try:
-        batch_definition = asset.get_batch_definition(BATCH_DEFINITION_NAME)
-    except KeyError:
-        batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION_NAME)
-
-    suite = context.suites.add_or_update(build_gx_suite(suite_file))
-    validation_definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(
-            name=f"{suite_file.name}__{BATCH_DEFINITION_NAME}", data=batch_definition, suite=suite
-        )
-    )
-    return context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"{suite_file.name}_checkpoint",
-            validation_definitions=[validation_definition],
-            actions=[
-                UpdateDataDocsAction(name="update_data_docs", site_names=[data_docs.SITE_NAME])
-            ],
-            result_format=RESULT_FORMAT,
-        )
-    )
-
-
 def dispose_engines(context: Any, checkpoint: Any) -> None:
     """Close the pooled connections GX opened, so none outlives the task."""
     datasources = [vd.data.data_asset.datasource for vd in checkpoint.validation_definitions]
@@ -166,11 +127,15 @@ def ephemeral_context():
 
 
 def warehouse_datasource(context: Any):
-    """The warehouse data source, added or updated once per run (updating it again would drop the
-    assets added since)."""
-    return context.data_sources.add_or_update_postgres(
-        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
-    )
+    """The warehouse data source, taken as stored or added. Never updated: updating it drops its
+    assets, and the stored validation definitions that name them could no longer be read. Its
+    connection string is only the name of an environment variable, so it never needs an update."""
+    try:
+        return context.data_sources.get(DATASOURCE_NAME)
+    except (KeyError, LookupError, ValueError):
+        return context.data_sources.add_postgres(
+            name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
+        )
 
 
 def validation_definition_for(context: Any, datasource: Any, suite_file: SuiteFile, *,

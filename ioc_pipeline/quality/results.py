@@ -57,6 +57,9 @@ def result_row(result: Any) -> dict[str, Any]:
         observed = None
 
     exception = result.exception_info or {}
+    if not exception.get("raised_exception"):  # several metrics: {metric id: exception info}
+        nested = [v for v in exception.values() if isinstance(v, dict) and v.get("raised_exception")]
+        exception = nested[0] if nested else {}
     if exception.get("raised_exception"):
         observed = f"error: {exception.get('exception_message')}"[:2000]
 

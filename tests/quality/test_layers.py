@@ -216,3 +216,211 @@ def test_mart_and_reconciliation_checks_pass_on_the_clean_build(world):
     layer = dict(_rows(world.url, "select suite_name, layer from dq.validation_run where run_label = 'test-clean-marts'"))
     assert layer["reconcile_one_stop_shop_vs_portal"] == "reconciliation" and layer["kpi_5g_monthly"] == "marts"
     assert layers.raise_on_critical(results, "marts")["status"] == "pass"
+
+
+# --- each mart suite, broken on purpose, fails on the right expectation ------------------------
+
+FIRST = "(select ctid from {s}.{t} {where} order by 1 limit 1)"
+
+
+def first(schema: str, table: str, where: str = "") -> str:
+    return FIRST.format(s=schema, t=table, where=where)
+
+
+MART_FAULTS = {
+    # suite: (statements planted in the scratch copy ({s} = its schema), expected failures)
+    "fct_dossier": (
+        ["update {s}.fct_dossier set status_code = 11 where ctid = " + first("{s}", "fct_dossier")],
+        {("critical", "expect_column_values_to_be_in_set", "status_code")}),
+    "kpi_online_rate_monthly": (
+        ["update {s}.kpi_online_rate_monthly set dossiers_online_remote = dossiers_online + 1 where ctid = "
+         + first("{s}", "kpi_online_rate_monthly", "where scope = 'agency'")],
+        {("critical", "unexpected_rows_expectation", "dossiers_online_remote,dossiers_online,dossiers_accepted")}),
+    "kpi_timeliness_monthly": (
+        ["update {s}.kpi_timeliness_monthly set on_time_rate = 1.5 where ctid = "
+         + first("{s}", "kpi_timeliness_monthly", "where on_time_rate is not null")],
+        {("critical", "expect_column_values_to_be_between", "on_time_rate")}),
+    "dossier_watchlist": (
+        ["insert into {s}.dossier_watchlist (as_of_date, dossier_code, risk, due_day) "
+         "select date '2024-10-15', dossier_code, 'at_risk', date '2024-10-20' from {s}.fct_dossier "
+         "where status_code in (9, 10) order by dossier_code limit 1"],
+        {("critical", "unexpected_rows_expectation", "dossier_code")}),
+    "kpi_5g_monthly": (
+        ["update {s}.kpi_5g_monthly set stations_5g_on_air = stations_5g_on_air + 100000 where month = date '2024-09-01' "
+         "and operator in ('viettel', 'all')"],
+        {("critical", "unexpected_rows_expectation", "stations_5g_on_air")}),
+    "kpi_2g_monthly": (
+        ["insert into {s}.kpi_2g_monthly select * from {s}.kpi_2g_monthly where ctid = "
+         + first("{s}", "kpi_2g_monthly")],
+        {("critical", "expect_compound_columns_to_be_unique", "month,operator")}),
+    "bts_station": (
+        ["update {s}.bts_station set latitude = 21.0 where ctid = " + first("{s}", "bts_station")],
+        {("warning", "expect_column_values_to_be_between", "latitude")}),
+    "source_status": (
+        ["update {s}.source_status set dq_status = 'unknown' where source = 'dvc_portal'"],
+        {("critical", "expect_column_values_to_be_in_set", "dq_status")}),
+    "index_766_monthly": (
+        ["insert into {s}.index_766_monthly select * from {s}.index_766_monthly where ctid = "
+         + first("{s}", "index_766_monthly")],
+        {("critical", "expect_compound_columns_to_be_unique", "month,agency_code,indicator_group,metric_code")}),
+    "breakthrough_scorecard": (
+        ["update {s}.breakthrough_scorecard set status = case status when 'dat' then 'chua_dat' else 'dat' end "
+         "where ctid = " + first("{s}", "breakthrough_scorecard", "where status in ('dat', 'chua_dat')")],
+        {("critical", "unexpected_rows_expectation", "status,actual,target")}),
+    "dim_agency": (
+        ["update {s}.dim_agency set level = 'QUAN' where ctid = " + first("{s}", "dim_agency")],
+        {("critical", "expect_column_values_to_be_in_set", "level")}),
+    "dim_procedure": (
+        ["insert into {s}.dim_procedure select * from {s}.dim_procedure where ctid = " + first("{s}", "dim_procedure")],
+        {("critical", "expect_column_values_to_be_unique", "procedure_code")}),
+    "dim_date": (
+        ["update {s}.dim_date set is_working_day = null where ctid = " + first("{s}", "dim_date")],
+        {("critical", "expect_column_values_to_not_be_null", "is_working_day")}),
+    # The reconciliation: a planted difference between the one-stop-shop and the portal. The portal
+    # reports 5 more accepted (and online) dossiers for one agency and month than the dossiers show.
+    "reconcile_one_stop_shop_vs_portal": (
+        ["update {s}.index_766_monthly set numerator = numerator + 5, denominator = denominator + 5 "
+         "where metric_code = 'ONLINE_DOSSIERS' and ctid = "
+         + first("{s}", "index_766_monthly", "where metric_code = 'ONLINE_DOSSIERS' and denominator between 1 and 400")],
+        {("warning", "unexpected_rows_expectation", "pipeline_accepted,portal_received"),
+         ("warning", "unexpected_rows_expectation", "pipeline_online,portal_online")}),
+    "reconcile_operator_totals": (
+        ["update {s}.kpi_2g_monthly set subscribers_total = subscribers_total - 1000 "
+         "where operator = 'vnpt' and month = date '2024-09-01'"],
+        {("warning", "unexpected_rows_expectation", "subscribers_total,stated_total")}),
+}
+
+
+def test_every_mart_suite_has_a_planted_fault():
+    assert set(MART_FAULTS) == {p.stem for p in SUITES_DIR.glob("*.json") if not p.stem.startswith("raw_")}
+
+
+@pytest.mark.parametrize("suite", sorted(MART_FAULTS))
+def test_broken_mart_fails_on_the_right_expectation(world, scratch, suite):
+    statements, expected = MART_FAULTS[suite]
+    clean = run_mart_suite(world, suite, scratch)  # the copy itself is clean
+    assert [r.status for r in clean] == ["pass"], failing(clean)
+    execute(world.url, *(s.format(s=scratch) for s in statements))
+    [result] = run_mart_suite(world, suite, scratch)
+    assert {(sev, typ, col) for _, sev, typ, col in failing([result])} == expected
+    assert result.status == ("fail" if any(sev == "critical" for sev, _, _ in expected) else "warn")
+    # Recorded under the mart's own name, whatever schema was read.
+    [(table, layer)] = _rows(world.url, "select table_checked, layer from dq.validation_run where validation_run_id = %s",
+                             result.validation_run_id)
+    assert table == load_suite_file(SUITES_DIR / f"{suite}.json").table_checked
+    assert table.startswith("marts.")
+
+
+def test_reconciliation_counts_the_planted_agency_month_once(world, scratch):
+    statements, _ = MART_FAULTS["reconcile_one_stop_shop_vs_portal"]
+    execute(world.url, *(s.format(s=scratch) for s in statements))
+    [result] = run_mart_suite(world, "reconcile_one_stop_shop_vs_portal", scratch)
+    counts = dict(_rows(world.url, "select column_name, unexpected_count from dq.validation_result "
+                                   "where validation_run_id = %s", result.validation_run_id))
+    assert counts == {"pipeline_accepted,portal_received": 1, "pipeline_online,portal_online": 1,
+                      "pipeline_on_time,portal_on_time": 0}
+    # Warnings are published: the caller only stops on critical failures.
+    assert layers.raise_on_critical([result], "marts")["status"] == "warn"
+
+
+def test_a_critical_mart_failure_raises(world, scratch):
+    statements, _ = MART_FAULTS["kpi_online_rate_monthly"]
+    execute(world.url, *(s.format(s=scratch) for s in statements))
+    results = layers.run_mart_checks(world.url, run_label="test-critical", schema=scratch)
+    assert {r.suite_name: r.status for r in results}["kpi_online_rate_monthly"] == "fail"
+    with pytest.raises(layers.CriticalQualityFailure, match="kpi_online_rate_monthly: critical: unexpected_rows"):
+        layers.raise_on_critical(results, "marts")
+
+
+# --- raw suites: a fault planted in a new batch is found there, and only there -----------------
+
+
+def new_batch(url: str, source: str, entity: str, start=None, end=None) -> int:
+    batch = start_batch(url, source, entity, start, end, "test-planted")
+    finish_batch(url, batch, "success", BatchCounts())
+    return batch
+
+
+def test_raw_dossier_fault_in_a_new_batch_fails_and_history_is_not_rescanned(world):
+    batch = new_batch(world.url, "one_stop_shop", "dossier", datetime(2024, 10, 16, tzinfo=VN),
+                      datetime(2024, 10, 17, tzinfo=VN))
+    execute(world.url, f"""
+        insert into raw.one_stop_shop__dossier
+        select dossier_code, 'planted', source_updated_at, applicant_key,
+               jsonb_set(payload, '{{TrangThaiHoSo}}', '42'), {batch}, received_at
+        from raw.one_stop_shop__dossier order by dossier_code limit 1""")
+    results = layers.run_raw_checks(world.url, "one_stop_shop", "dossier", [batch], run_label="test-planted")
+    assert [r.status for r in results] == ["fail"]
+    assert {(sev, typ, col) for _, sev, typ, col in failing(results)} == \
+        {("critical", "expect_column_values_to_be_in_set", "status_code")}
+    [(count,)] = _rows(world.url, "select unexpected_count from dq.validation_result where validation_run_id = %s "
+                                  "and not success", results[0].validation_run_id)
+    assert count == 1
+    # The clean batch, checked again, still passes: the planted row is in another batch.
+    again = layers.run_raw_checks(world.url, "one_stop_shop", "dossier",
+                                  world.raw_batches[("one_stop_shop", "dossier")])
+    assert [r.status for r in again] == ["pass"]
+
+
+def test_raw_portal_faults_fail_on_the_right_expectation(world):
+    metric_batch = new_batch(world.url, "dvc_portal", "evaluation_metric", datetime(2024, 9, 1, tzinfo=VN),
+                             datetime(2024, 10, 1, tzinfo=VN))
+    execute(world.url, f"""
+        insert into raw.dvc_portal__evaluation_metric
+        select agency_code, 'bogus', period_year, period_month, metric_code, metric, 'planted', payload,
+               {metric_batch}, received_at
+        from raw.dvc_portal__evaluation_metric order by agency_code, metric_code limit 1""")
+    results = layers.run_raw_checks(world.url, "dvc_portal", "evaluation_metric", [metric_batch])
+    assert {(sev, typ, col) for _, sev, typ, col in failing(results)} == \
+        {("critical", "expect_column_values_to_be_in_set", "indicator_group")}
+    department_batch = new_batch(world.url, "dvc_portal", "department")
+    execute(world.url, f"""
+        insert into raw.dvc_portal__department
+        select agency_code, 'planted', jsonb_set(payload, '{{level}}', '"QUAN"'), {department_batch}, received_at
+        from raw.dvc_portal__department order by agency_code limit 1""")
+    results = layers.run_raw_checks(world.url, "dvc_portal", "department", [department_batch])
+    assert {(sev, typ, col) for _, sev, typ, col in failing(results)} == \
+        {("critical", "expect_column_values_to_be_in_set", "level")}
+    formality_batch = new_batch(world.url, "dvc_portal", "formality")
+    execute(world.url, f"""
+        insert into raw.dvc_portal__formality
+        select procedure_code, 'planted', payload - 'name', {formality_batch}, received_at
+        from raw.dvc_portal__formality order by procedure_code limit 1""")
+    [result] = layers.run_raw_checks(world.url, "dvc_portal", "formality", [formality_batch])
+    assert result.status == "warn"
+    assert {(sev, typ, col) for _, sev, typ, col in failing([result])} == \
+        {("warning", "expect_column_values_to_not_be_null", "procedure_name")}
+
+
+def test_raw_operator_faults_and_the_total_row_reconciliation(world):
+    batch = new_batch(world.url, "operator_viettel", "report_file", datetime(2024, 10, 1, tzinfo=VN),
+                      datetime(2024, 11, 1, tzinfo=VN))
+    sha = "f" * 64
+    execute(
+        world.url,
+        f"""insert into raw.operator__report_file (sha256, operator, report_month, file_name, size_bytes, arrived_at,
+                on_time, content, batch_id, received_at)
+            values ('{sha}', 'viettel', date '2024-10-01', 'viettel_202410.xlsx', 1, now(), true, '\\x00', {batch}, now())""",
+        # The same station and technology twice (and nothing marked as a problem).
+        *[f"""insert into raw.operator__station (file_sha256, row_number, station_code, technology, admin_unit, latitude,
+                 longitude, status, cells, batch_id, received_at)
+              values ('{sha}', {n}, 'VT-0001', '5G', 'Vũng Tàu', 10.35, 107.08, 'Đang phát sóng', '{{}}', {batch}, now())"""
+          for n in (7, 8)],
+        f"""insert into raw.operator__subscriber (file_sha256, row_number, admin_unit, subscribers_2g_only,
+                subscribers_total, cells, batch_id, received_at)
+            values ('{sha}', 7, 'Vũng Tàu', 500, 400, '{{}}', {batch}, now())""",
+        # The operator's own total says 5 station rows; ThueBao has no total row.
+        f"""insert into raw.operator__sheet_total (file_sha256, sheet, row_number, cells, stated_rows, batch_id, received_at)
+            values ('{sha}', 'Tram', 9, '{{}}', 5, {batch}, now())""",
+    )
+    results = layers.run_raw_checks(world.url, "operator_viettel", "report_file", [batch])
+    assert {r.suite_name: r.status for r in results} == {
+        "raw_operator__station": "fail", "raw_operator__subscriber": "fail", "raw_operator__sheet_total": "warn"}
+    assert {(suite, sev, col) for suite, sev, _, col in failing(results)} == {
+        ("raw_operator__station", "critical", "operator,report_month,station_code,technology"),
+        ("raw_operator__subscriber", "critical", ""),
+        ("raw_operator__sheet_total", "warning", "station_rows,stated_rows"),
+        ("raw_operator__sheet_total", "warning", ""),
+    }
+    with pytest.raises(layers.CriticalQualityFailure, match="raw_operator__station"):
+        layers.raise_on_critical(results, "operator_viettel")
