@@ -63,6 +63,7 @@ def _rows(url: str, sql: str, *params):
 class World:
     def __init__(self, url, raw_results: dict, raw_batches: dict):
         self.url = url.url
+        self.warehouse = url
         self.raw_results = raw_results  # (source, entity) -> [QualityResult]
         self.raw_batches = raw_batches  # (source, entity) -> [batch ids]
 
@@ -216,6 +217,13 @@ def test_mart_and_reconciliation_checks_pass_on_the_clean_build(world):
     layer = dict(_rows(world.url, "select suite_name, layer from dq.validation_run where run_label = 'test-clean-marts'"))
     assert layer["reconcile_one_stop_shop_vs_portal"] == "reconciliation" and layer["kpi_5g_monthly"] == "marts"
     assert layers.raise_on_critical(results, "marts")["status"] == "pass"
+
+
+def test_source_status_reads_the_raw_checks_of_this_run(world):
+    # The marts were built after the loads' raw checks: every source has the current run's verdict
+    # (before issue 11 only one_stop_shop had one, from the previous run's mart checkpoint).
+    assert dict(_rows(world.url, "select source, dq_status from marts.source_status")) == {
+        "one_stop_shop": "pass", "dvc_portal": "pass", "operator_viettel": "pass", "operator_vnpt": "pass"}
 
 
 # --- each mart suite, broken on purpose, fails on the right expectation ------------------------
@@ -424,3 +432,23 @@ def test_raw_operator_faults_and_the_total_row_reconciliation(world):
     }
     with pytest.raises(layers.CriticalQualityFailure, match="raw_operator__station"):
         layers.raise_on_critical(results, "operator_viettel")
+
+
+def test_source_status_follows_the_latest_raw_checks_of_each_source(world, tmp_path):
+    """After the planted raw faults above, the next build's source_status says which sources failed.
+    one_stop_shop's planted batch failed, but its clean batch was checked again after it: the latest
+    check of each suite counts, so it passes. The portal's planted department failed (critical) and
+    Viettel's planted workbook too; VNPT had nothing new."""
+    env = {**os.environ, **config.QUIET_ENV, **_url_env(world)}
+    command = [str(Path(sys.executable).parent / "dbt"), "run", "--select", "source_status",
+               "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
+               "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+               "--vars", json.dumps({"as_of_date": "2024-10-15"})]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=config.DBT_PROJECT_DIR)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert dict(_rows(world.url, "select source, dq_status from marts.source_status")) == {
+        "one_stop_shop": "pass", "dvc_portal": "fail", "operator_viettel": "fail", "operator_vnpt": "pass"}
+
+
+def _url_env(world) -> dict:
+    return world.warehouse.dbt_env()
