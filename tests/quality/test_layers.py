@@ -35,6 +35,7 @@ from ioc_pipeline.quality.suites import SUITES_DIR, load_suite_file
 from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy
 from ioc_pipeline.tasks.dossiers import extract_dossiers
 from ioc_pipeline.tasks.operator_reports import load_new_reports
+from ioc_pipeline.tasks.agency_work import extract_agency_reports, extract_citizen_accounts
 from ioc_pipeline.tasks.portal import extract_departments, extract_evaluation_metrics, extract_formalities
 from ioc_simulator.operators import fill_inbox
 from ioc_simulator.server import SimulatorServer
@@ -44,7 +45,8 @@ FAST = RetryPolicy(max_attempts=3, backoff_initial=0.05, backoff_max=0.2)
 AS_OF = datetime(2024, 10, 15, tzinfo=VN)
 MART_TABLES = ("fct_dossier", "kpi_online_rate_monthly", "kpi_timeliness_monthly", "dossier_watchlist",
                "kpi_5g_monthly", "kpi_2g_monthly", "bts_station", "source_status", "index_766_monthly",
-               "breakthrough_scorecard", "dim_agency", "dim_procedure", "dim_date")
+               "breakthrough_scorecard", "dim_agency", "dim_procedure", "dim_date",
+               "kpi_agency_reports_monthly", "kpi_citizen_accounts_monthly")
 
 
 def _dbt_build(url, work: Path) -> subprocess.CompletedProcess:
@@ -98,6 +100,12 @@ def world(tmp_path_factory):
                                                  datetime(2024, 10, 1, tzinfo=VN), policy=FAST)
             assert month.ok
             checked("dvc_portal", "evaluation_metric", [month.batch.batch_id])
+            # Issue 13's sources (no raw suite yet): loaded so their marts have rows to check.
+            sep = (datetime(2024, 9, 1, tzinfo=VN), datetime(2024, 10, 1, tzinfo=VN))
+            assert all(b.status == "success" for b in extract_agency_reports(
+                url.url, dossiers, *sep, now=AS_OF, policy=FAST))
+            assert all(b.status == "success" for b in extract_citizen_accounts(
+                url.url, portal, *sep, now=AS_OF, policy=FAST))
         inbox = work / "inbox"
         inbox.mkdir()
         fill_inbox(inbox, operators=["viettel", "vnpt"], months=[date(2024, 9, 1)], as_of=AS_OF)
@@ -284,6 +292,15 @@ MART_FAULTS = {
     "dim_date": (
         ["update {s}.dim_date set is_working_day = null where ctid = " + first("{s}", "dim_date")],
         {("critical", "expect_column_values_to_not_be_null", "is_working_day")}),
+    "kpi_agency_reports_monthly": (
+        ["update {s}.kpi_agency_reports_monthly set reports_sent_on_time = reports_sent + 1, "
+         "reports_late = -1 where ctid = " + first("{s}", "kpi_agency_reports_monthly", "where scope = 'province'")],
+        {("critical", "unexpected_rows_expectation", "reports_sent_on_time,reports_sent,agencies_expected")}),
+    "kpi_citizen_accounts_monthly": (
+        ["update {s}.kpi_citizen_accounts_monthly set accounts_verified = accounts_total + 1 where ctid = "
+         + first("{s}", "kpi_citizen_accounts_monthly", "where accounts_total is not null")],
+        {("critical", "unexpected_rows_expectation",
+          "accounts_verified,accounts_total,repeat_applicants_online_remote,repeat_applicants")}),
     # The reconciliation: a planted difference between the one-stop-shop and the portal. The portal
     # reports 5 more accepted (and online) dossiers for one agency and month than the dossiers show.
     "reconcile_one_stop_shop_vs_portal": (
