@@ -260,7 +260,7 @@ MART_FAULTS = {
         ["insert into {s}.dossier_watchlist (as_of_date, dossier_code, risk, due_day) "
          "select date '2024-10-15', dossier_code, 'at_risk', date '2024-10-20' from {s}.fct_dossier "
          "where status_code in (9, 10) order by dossier_code limit 1"],
-        {("critical", "unexpected_rows_expectation", "dossier_code")}),
+        {("warning", "unexpected_rows_expectation", "finished_at,as_of_date")}),
     "kpi_5g_monthly": (
         ["update {s}.kpi_5g_monthly set stations_5g_on_air = stations_5g_on_air + 100000 where month = date '2024-09-01' "
          "and operator in ('viettel', 'all')"],
