@@ -78,16 +78,16 @@ def ioc_build_marts():
         from airflow.exceptions import AirflowException
 
         from ioc_pipeline.airflow_glue.connections import warehouse_url
-        from ioc_pipeline.quality.checkpoint import run_fct_dossier_checkpoint
+        from ioc_pipeline.quality.layers import CriticalQualityFailure, raise_on_critical, run_mart_checks
 
         context = get_current_context()
         label = run_label(context)
-        result = run_fct_dossier_checkpoint(warehouse_url(), run_label=label)
-        summary = {"status": result.status, "passed": result.passed, "warned": result.warned,
-                   "failed": result.failed, "report": str(result.report_path)}
-        if result.status == "fail":
-            raise AirflowException(f"critical data-quality checks failed: {summary}")
-        return summary
+        # Every mart suite and the cross-source reconciliation (issue 11); only a critical failure fails.
+        results = run_mart_checks(warehouse_url(), run_label=label)
+        try:
+            return raise_on_critical(results, "marts")
+        except CriticalQualityFailure as failure:
+            raise AirflowException(str(failure)) from None
 
     # The documentation site (every model, column and KPI formula, with lineage) for auditors.
     dbt_docs = DbtDocsLocalOperator(

@@ -7,6 +7,8 @@ each in its own batch and transaction. A workbook that cannot be read (corrupt, 
 missing, wrong period) is quarantined with its reason; the files that could be read are loaded and
 published (the Asset), then a last task fails naming every refused file. The refusal is loud once:
 the quarantined file is not "new" on the next run, and the operator must send a readable one.
+After the load, the raw data-quality suites check the new workbooks (per operator); that check task
+carries the Asset that triggers the build.
 
 The `run` command (conf with `interval_start`) must not wait: its sensor answers at once, and the
 load task skips when there is nothing new. Files are loaded whatever their report month: the inbox,
@@ -50,16 +52,13 @@ def ioc_extract_operator_reports():
         names = [f.path.name for f in new_files(warehouse_url(), inbox_folder())]
         return PokeReturnValue(is_done=bool(names) or catch_up, xcom_value=names)
 
-    @task(outlets=[RAW_OPERATOR_REPORTS])
+    @task
     def load_new_workbooks(expected: list[str]) -> dict:
         from airflow.exceptions import AirflowSkipException
 
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.tasks.operator_reports import inbox_folder, load_new_reports
-        from ioc_pipeline.airflow_glue.run_window import publish_as_of
-
         context = get_current_context()
-        publish_as_of(context, RAW_OPERATOR_REPORTS)
         label = run_label(context)
         load = load_new_reports(warehouse_url(), inbox_folder(), run_label=label)
         summary = load.summary()
@@ -75,7 +74,31 @@ def ioc_extract_operator_reports():
         if refused:
             raise AirflowException("workbooks refused (quarantined with their reason): " + "; ".join(refused))
 
-    fail_on_refused_workbooks(load_new_workbooks(wait_for_new_workbooks()))
+    # The raw checks over the workbooks just loaded, per operator; this task carries the Asset, so
+    # the build is triggered only by checked workbooks (issue 11). Nothing loaded: nothing to check.
+    @task(outlets=[RAW_OPERATOR_REPORTS])
+    def check_new_workbooks(summary: dict) -> dict:
+        from airflow.exceptions import AirflowException, AirflowSkipException
+
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches, operator_batches
+
+        context = get_current_context()
+        by_source = operator_batches(summary)
+        if not by_source:
+            raise AirflowSkipException("no workbook was loaded: nothing to check")
+        results, failures = {}, []
+        for source, batch_ids in sorted(by_source.items()):
+            try:
+                results[source] = check_raw_batches(context, RAW_OPERATOR_REPORTS, source, "report_file", batch_ids)
+            except AirflowException as failure:
+                failures.append(str(failure))
+        if failures:
+            raise AirflowException(" | ".join(failures))
+        return results
+
+    loaded = load_new_workbooks(wait_for_new_workbooks())
+    fail_on_refused_workbooks(loaded)
+    check_new_workbooks(loaded)
 
 
 ioc_extract_operator_reports()

@@ -7,7 +7,8 @@ one month is one batch, and a failed call spares the others but fails the task a
 loaded (`ioc_pipeline/tasks/portal.py`). The `run` command passes a catch-up interval in the
 run's conf (`interval_start`, `interval_end`; also the trigger form's params): every month of it that
 has ended by its end is fetched. A run triggered without a logical date covers the last complete
-monthly interval (`ioc_pipeline/airflow_glue/run_window.py`).
+monthly interval (`ioc_pipeline/airflow_glue/run_window.py`). Then the raw data-quality suites
+check the months just loaded; that check task carries the Asset that triggers the build.
 """
 
 from __future__ import annotations
@@ -34,18 +35,17 @@ from ioc_pipeline.airflow_glue.run_window import interval_params
     doc_md=__doc__,
 )
 def ioc_extract_portal_metrics():
-    @task(outlets=[RAW_EVALUATION_METRICS])
+    @task
     def extract_dvc_portal_evaluation_metrics() -> list[dict]:
         from airflow.exceptions import AirflowException
 
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_evaluation_metrics, metrics_window
-        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.airflow_glue.run_window import data_interval, run_conf
 
         context = get_current_context()
         conf = run_conf(context)
         start, end = metrics_window(*data_interval(context), conf)
-        publish_as_of(context, RAW_EVALUATION_METRICS)
         outcomes = extract_evaluation_metrics(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
                                               run_label=run_label(context))
         failed = [o for o in outcomes if not o.ok]
@@ -54,7 +54,15 @@ def ioc_extract_portal_metrics():
                 f"{o.year}-{o.month:02d}: {o.batch.error or '; '.join(o.failed_calls)}" for o in failed))
         return [o.summary() for o in outcomes]
 
-    extract_dvc_portal_evaluation_metrics()
+    # The raw checks over the months just loaded; this task carries the Asset (issue 11).
+    @task(outlets=[RAW_EVALUATION_METRICS])
+    def check_dvc_portal_evaluation_metrics(months: list[dict]) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_EVALUATION_METRICS, "dvc_portal",
+                                 "evaluation_metric", [m["batch_id"] for m in months])
+
+    check_dvc_portal_evaluation_metrics(extract_dvc_portal_evaluation_metrics())
 
 
 ioc_extract_portal_metrics()

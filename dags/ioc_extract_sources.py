@@ -1,6 +1,8 @@
 """Extract the source systems into the raw layer, nightly at 01:00 Vietnam time.
 
-Each source is its own task, so a source that is down does not stop the others. A task loads one batch
+Each source is its own task, so a source that is down does not stop the others. Each load task is
+followed by a check task (the raw data-quality suites over the batch just loaded), which carries the
+source's Asset: a critical failure fails it and no build is triggered by that source. A task loads one batch
 in one transaction and records it in `audit.load_batch`; re-running an interval loads nothing new.
 The `run` command passes an explicit catch-up interval in the run's conf (`interval_start`,
 `interval_end`; also the params of the trigger form); scheduled runs use the data interval widened by
@@ -56,12 +58,12 @@ def _raise_if_any_failed(results) -> list[dict]:
     doc_md=__doc__,
 )
 def ioc_extract_sources():
-    @task(outlets=[RAW_DOSSIERS])
+    @task
     def extract_one_stop_shop_dossiers() -> dict:
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER
         from ioc_pipeline.tasks.dossiers import extract_dossiers, extraction_window, watermark
-        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.airflow_glue.run_window import data_interval, run_conf
 
         context = get_current_context()
         url = warehouse_url()
@@ -69,31 +71,26 @@ def ioc_extract_sources():
                                        watermark(url, DOSSIER.source, DOSSIER.entity))
         result = extract_dossiers(url, http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
                                   run_label=run_label(context))
-        publish_as_of(context, RAW_DOSSIERS)
         return _raise_if_failed(result)
 
-    @task(outlets=[RAW_DEPARTMENTS])
+    @task
     def extract_dvc_portal_departments() -> dict:
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_departments
-        from ioc_pipeline.airflow_glue.run_window import publish_as_of
 
         context = get_current_context()
         result = extract_departments(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=run_label(context))
-        publish_as_of(context, RAW_DEPARTMENTS)
         return _raise_if_failed(result)
 
-    @task(outlets=[RAW_FORMALITIES])
+    @task
     def extract_dvc_portal_formalities() -> dict:
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
         from ioc_pipeline.tasks.portal import extract_formalities
-        from ioc_pipeline.airflow_glue.run_window import publish_as_of
 
         context = get_current_context()
         result = extract_formalities(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL),
                                      run_label=run_label(context))
-        publish_as_of(context, RAW_FORMALITIES)
         return _raise_if_failed(result)
 
     @task(outlets=[RAW_AGENCY_REPORTS])
@@ -126,9 +123,32 @@ def ioc_extract_sources():
         publish_as_of(context, RAW_CITIZEN_ACCOUNTS)
         return _raise_if_any_failed(results)
 
-    extract_one_stop_shop_dossiers()
-    extract_dvc_portal_departments()
-    extract_dvc_portal_formalities()
+    # Each load is followed by its raw data-quality checks over the batch just loaded; the check
+    # task carries the Asset, so the build is triggered only by checked raw data (issue 11).
+    @task(outlets=[RAW_DOSSIERS])
+    def check_one_stop_shop_dossiers(loaded: dict) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_DOSSIERS, "one_stop_shop", "dossier",
+                                 [loaded["batch_id"]])
+
+    @task(outlets=[RAW_DEPARTMENTS])
+    def check_dvc_portal_departments(loaded: dict) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_DEPARTMENTS, "dvc_portal", "department",
+                                 [loaded["batch_id"]])
+
+    @task(outlets=[RAW_FORMALITIES])
+    def check_dvc_portal_formalities(loaded: dict) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_FORMALITIES, "dvc_portal", "formality",
+                                 [loaded["batch_id"]])
+
+    check_one_stop_shop_dossiers(extract_one_stop_shop_dossiers())
+    check_dvc_portal_departments(extract_dvc_portal_departments())
+    check_dvc_portal_formalities(extract_dvc_portal_formalities())
     extract_one_stop_shop_agency_reports()
     extract_dvc_portal_citizen_accounts()
 

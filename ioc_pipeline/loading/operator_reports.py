@@ -138,6 +138,14 @@ def load_report_file(url: str, path: Path, *, run_label: str | None = None) -> F
                 ) as copy:
                     for row in _subscriber_rows(book, sha, batch_id, received_at):
                         copy.write_row(row)
+                with conn.cursor().copy(
+                    "copy raw.operator__sheet_total (file_sha256, sheet, row_number, cells, stated_rows, "
+                    "subscribers_2g_only, subscribers_total, batch_id, received_at) from stdin"
+                ) as copy:
+                    for t in book.totals:  # the operator's own totals, kept for reconciliation only
+                        copy.write_row((sha, t.sheet, t.row_number, json.dumps(t.cells, ensure_ascii=False),
+                                        t.stated_rows, t.subscribers_2g_only, t.subscribers_total, batch_id,
+                                        received_at))
                 quarantine_rows(conn, list(_row_quarantine(book, source, sha, batch_id, received_at)))
                 counts.quarantined = len(book.problems)
                 counts.loaded = counts.received - counts.quarantined

@@ -140,7 +140,8 @@ def check_batch(warehouse_url: str, feed: SectorFeed, batch_id: int, declaration
     validation_run_id = write_dq(
         warehouse_url, run_label=run_label or f"{feed.name} batch {batch_id}", checkpoint_name=CHECKPOINT_NAME,
         suite_file=suite, run_at=run_at, success=status == "pass", status=status,
-        counts=(len(rows), passed, warned, failed), report_path=None, rows=rows)
+        counts=(len(rows), passed, warned, failed), report_path=None, rows=rows,
+        layer="raw", source="sector_feeds", batch_ids=[batch_id])  # issue 11: a per-batch raw check
     failures = [f"{r['expectation_type']} on {r['column_name']}: {r['observed_value']}"
                 for r in rows if not r["success"]]
     for failure in failures:

@@ -2,8 +2,8 @@
 
 Why rebuilt each time: the File Data Context lives in git-ignored local state (`<IOC_GX_ROOT>/gx`),
 so a fresh clone, a new worker or a deleted folder must all give the same context. Every object
-(data source, table asset, whole-table batch, suite, validation definition, checkpoint) is added or
-updated by name. The warehouse URL reaches GX only through the environment variable
+(data source, table or query asset, whole-table batch, suite, validation definition, checkpoint) is
+added or updated by name (the data source is only added: see `warehouse_datasource`). The warehouse URL reaches GX only through the environment variable
 `config.GX_WAREHOUSE_URL_ENV`, so no password is ever written into great_expectations.yml. GX is
 imported inside the functions: importing this module stays cheap.
 """
@@ -98,45 +98,6 @@ def file_context(gx_root: Path, data_docs_dir: Path) -> "FileDataContext":
     return context
 
 
-def checkpoint_for(context: "FileDataContext", suite_file: SuiteFile):
-    """Data source -> table asset -> whole-table batch -> suite -> validation definition ->
-    checkpoint, each added or updated by name."""
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-
-    datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
-    )
-    asset_name = suite_file.table_checked
-    try:
-        asset = datasource.get_asset(asset_name)
-    except LookupError:
-        asset = datasource.add_table_asset(
-            name=asset_name, schema_name=suite_file.schema, table_name=suite_file.table
-        )
-    try:
-        batch_definition = asset.get_batch_definition(BATCH_DEFINITION_NAME)
-    except KeyError:
-        batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION_NAME)
-
-    suite = context.suites.add_or_update(build_gx_suite(suite_file))
-    validation_definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(
-            name=f"{suite_file.name}__{BATCH_DEFINITION_NAME}", data=batch_definition, suite=suite
-        )
-    )
-    return context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"{suite_file.name}_checkpoint",
-            validation_definitions=[validation_definition],
-            actions=[
-                UpdateDataDocsAction(name="update_data_docs", site_names=[data_docs.SITE_NAME])
-            ],
-            result_format=RESULT_FORMAT,
-        )
-    )
-
-
 def dispose_engines(context: Any, checkpoint: Any) -> None:
     """Close the pooled connections GX opened, so none outlives the task."""
     datasources = [vd.data.data_asset.datasource for vd in checkpoint.validation_definitions]
@@ -152,3 +113,79 @@ def dispose_engines(context: Any, checkpoint: Any) -> None:
                 datasource._engine.dispose()
         except Exception:  # noqa: BLE001 - best effort
             log.debug("could not dispose the GX engines", exc_info=True)
+
+
+def ephemeral_context():
+    """An in-memory Data Context (no files, no Data Docs): what the per-batch raw checks use, so
+    extraction tasks running side by side never write the same File Data Context."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def warehouse_datasource(context: Any):
+    """The warehouse data source, taken as stored or added. Never updated: updating it drops its
+    assets, and the stored validation definitions that name them could no longer be read. Its
+    connection string is only the name of an environment variable, so it never needs an update."""
+    try:
+        return context.data_sources.get(DATASOURCE_NAME)
+    except (KeyError, LookupError, ValueError):
+        return context.data_sources.add_postgres(
+            name=DATASOURCE_NAME, connection_string="${" + config.GX_WAREHOUSE_URL_ENV + "}"
+        )
+
+
+def validation_definition_for(context: Any, datasource: Any, suite_file: SuiteFile, *,
+                              marts: str = "marts", batch_ids: list[int] | None = None):
+    """Data source -> (table or query) asset -> whole batch -> suite -> validation definition.
+
+    A suite with `meta.query` gets a query asset holding that SELECT with its placeholders filled
+    (the new batch ids, the marts' schema), replaced on every run since the query changes; a suite
+    without one checks its table, read from `marts` when the suite's table is in schema `marts`."""
+    import great_expectations as gx
+
+    from ioc_pipeline.quality.suites import fill
+
+    if suite_file.query:
+        asset_name = f"query:{suite_file.name}"
+        try:
+            datasource.delete_asset(asset_name)
+        except LookupError:
+            pass
+        asset = datasource.add_query_asset(
+            name=asset_name, query=fill(suite_file.query, marts=marts, batch_ids=batch_ids)
+        )
+    else:
+        schema = marts if suite_file.schema == "marts" else suite_file.schema
+        asset_name = f"{schema}.{suite_file.table}"
+        try:
+            asset = datasource.get_asset(asset_name)
+        except LookupError:
+            asset = datasource.add_table_asset(
+                name=asset_name, schema_name=schema, table_name=suite_file.table
+            )
+    try:
+        batch_definition = asset.get_batch_definition(BATCH_DEFINITION_NAME)
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_table(BATCH_DEFINITION_NAME)
+    suite = context.suites.add_or_update(build_gx_suite(suite_file, marts=marts, batch_ids=batch_ids))
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(
+            name=f"{suite_file.name}__{BATCH_DEFINITION_NAME}", data=batch_definition, suite=suite
+        )
+    )
+
+
+def checkpoint_of(context: Any, name: str, validation_definitions: list, *, publish_docs: bool):
+    """One checkpoint over several validation definitions: one run, one Data Docs update."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[data_docs.SITE_NAME])] \
+        if publish_docs else []
+    checkpoint = gx.Checkpoint(name=name, validation_definitions=validation_definitions,
+                               actions=actions, result_format=RESULT_FORMAT)
+    return context.checkpoints.add_or_update(checkpoint)

@@ -57,10 +57,18 @@ def result_row(result: Any) -> dict[str, Any]:
         observed = None
 
     exception = result.exception_info or {}
+    if not exception.get("raised_exception"):  # several metrics: {metric id: exception info}
+        nested = [v for v in exception.values() if isinstance(v, dict) and v.get("raised_exception")]
+        exception = nested[0] if nested else {}
     if exception.get("raised_exception"):
         observed = f"error: {exception.get('exception_message')}"[:2000]
 
+    description = cfg.description or None
+    if description and description.startswith(f"[{severity}] "):
+        description = description[len(severity) + 3:]
     return {
+        "description": description,
+        "severity_reason": meta.get("severity_reason"),
         "expectation_type": cfg.type,
         "column_name": column,
         "severity": severity if severity in SEVERITIES else "warning",
@@ -92,25 +100,34 @@ def write_dq(
     success: bool,
     status: str,
     counts: tuple[int, int, int, int],
-    report_path: str,
+    report_path: str | None,
     rows: list[dict[str, Any]],
+    table_checked: str | None = None,
+    layer: str = "marts",
+    source: str | None = None,
+    batch_ids: list[int] | None = None,
+    period: tuple[Any, Any] | None = None,
 ) -> int:
     import psycopg
 
     evaluated, passed, warned, failed = counts
+    table_checked = table_checked or suite_file.table_checked
+    period_start, period_end = period or (None, None)
     with psycopg.connect(psycopg_url(warehouse_url)) as conn, conn.transaction():
         with conn.cursor() as cur:
             cur.execute(
                 """
                 insert into dq.validation_run (
                     run_label, checkpoint_name, suite_name, table_checked, run_at, success,
-                    status, evaluated, passed, warned, failed, report_path
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    status, evaluated, passed, warned, failed, report_path, layer, source,
+                    batch_ids, period_start, period_end
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 returning validation_run_id
                 """,
                 (
-                    run_label, checkpoint_name, suite_file.name, suite_file.table_checked, run_at,
-                    success, status, evaluated, passed, warned, failed, report_path,
+                    run_label, checkpoint_name, suite_file.name, table_checked, run_at,
+                    success, status, evaluated, passed, warned, failed, report_path, layer, source,
+                    batch_ids, period_start, period_end,
                 ),
             )
             run_id = cur.fetchone()[0]
@@ -119,15 +136,15 @@ def write_dq(
                 insert into dq.validation_result (
                     validation_run_id, expectation_type, column_name, severity, success,
                     observed_value, unexpected_count, unexpected_percent, suite_name,
-                    table_checked, kwargs
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+                    table_checked, kwargs, description, severity_reason
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
                 """,
                 [
                     (
                         run_id, r["expectation_type"], r["column_name"], r["severity"],
                         r["success"], r["observed_value"], r["unexpected_count"],
-                        r["unexpected_percent"], suite_file.name, suite_file.table_checked,
-                        r["kwargs"],
+                        r["unexpected_percent"], suite_file.name, table_checked,
+                        r["kwargs"], r.get("description"), r.get("severity_reason"),
                     )
                     for r in rows
                 ],

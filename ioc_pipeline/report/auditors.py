@@ -90,8 +90,9 @@ def read_dq(warehouse_url: str) -> dict:
         results = conn.execute(
             """select validation_run_id, expectation_type, column_name, severity, success,
                       observed_value, unexpected_count, unexpected_percent, suite_name, table_checked,
-                      kwargs
-                 from dq.validation_result order by validation_run_id, ctid""").fetchall()
+                      kwargs, to_jsonb(r) ->> 'description' as description,
+                      to_jsonb(r) ->> 'severity_reason' as severity_reason
+                 from dq.validation_result r order by validation_run_id, ctid""").fetchall()
         batches = conn.execute(
             """select batch_id, source, entity, interval_start, interval_end, started_at, finished_at,
                       status, rows_received, rows_loaded, rows_quarantined, error
@@ -189,6 +190,8 @@ def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
                 "unexpected_pct": (fmt.number(r["unexpected_percent"], 2) + "%"
                                    if r["unexpected_percent"] is not None else fmt.NONE),
                 "kwargs": _kwargs_text(r["kwargs"]),
+                # what the expectation says and why its severity (issue 11), when recorded
+                "description": r.get("description"), "severity_reason": r.get("severity_reason"),
             })
         runs.append({
             "id": run["validation_run_id"], "label": run["run_label"] or fmt.NONE,

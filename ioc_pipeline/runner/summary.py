@@ -58,12 +58,29 @@ def collect(report: RunReport, warehouse: WarehouseUrl, started_at: datetime) ->
         report.dbt_failures = [f"{node} ({status}): {message}" for node, status, message in conn.execute(
             """select node_id, status, coalesce(message, '') from audit.dbt_node_run
                 where run_label = %s and status in ('error', 'fail') order by node_id""", (report.run_label,))]
+        # Every check of the run (raw per batch, marts, reconciliation): the worst status, the counts
+        # summed, and the Data Docs of the latest validation that has a page.
         row = conn.execute(
-            """select status, evaluated, passed, warned, failed, report_path from dq.validation_run
-                where run_label = %s order by validation_run_id desc limit 1""", (report.run_label,)).fetchone()
+            """select case when bool_or(status = 'fail') then 'fail' when bool_or(status = 'warn') then 'warn'
+                           else 'pass' end,
+                      sum(evaluated)::int, sum(passed)::int, sum(warned)::int, sum(failed)::int,
+                      (array_agg(report_path order by validation_run_id desc)
+                          filter (where report_path is not null))[1]
+                 from dq.validation_run where run_label = %s having count(*) > 0""", (report.run_label,)).fetchone()
         if row:
             report.quality = dict(zip(("status", "evaluated", "passed", "warned", "failed", "report_path"), row))
+            report.quality["report_path"] = _docs_index(report.quality["report_path"])
     report.reports = written_reports(started_at)
+
+
+def _docs_index(page: str | None) -> str | None:
+    """The Data Docs site's index above a validation page (it lists every suite of the run)."""
+    if not page:
+        return page
+    for folder in Path(page).parents:
+        if (folder / "validations").is_dir() and (folder / "index.html").is_file():
+            return str(folder / "index.html")
+    return page
 
 
 def written_reports(started_at: datetime) -> dict[str, Path]:

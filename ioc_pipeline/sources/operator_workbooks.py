@@ -121,6 +121,19 @@ class SubscriberRecord:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class SheetTotal:
+    """A sheet's `Tổng cộng` row, kept apart: never a station or a unit, only the operator's own totals
+    for reconciliation. `stated_rows` (Tram) is the one count written in the row; the subscriber sums
+    (ThueBao) are read from their columns. A number that cannot be read stays None."""
+    sheet: str
+    row_number: int
+    cells: dict
+    stated_rows: int | None = None
+    subscribers_2g_only: int | None = None
+    subscribers_total: int | None = None
+
+
 @dataclass
 class OperatorWorkbook:
     operator: str
@@ -130,6 +143,7 @@ class OperatorWorkbook:
     reporting_unit: str | None
     stations: list[StationRecord] = field(default_factory=list)
     subscribers: list[SubscriberRecord] = field(default_factory=list)
+    totals: list["SheetTotal"] = field(default_factory=list)
 
     @property
     def problems(self) -> list[tuple[str, int, str]]:
@@ -249,6 +263,36 @@ def _find_header(rows: list[tuple], sheet: str, labels: dict[str, str]) -> tuple
 
 def _is_total(row: tuple) -> bool:
     return any(isinstance(v, str) and _norm(v).startswith("tổng cộng") for v in row)
+
+
+def _count_or_none(value) -> int | None:
+    try:
+        return None if _text(value) is None else read_count(value)
+    except _Unreadable:
+        return None
+
+
+def _total_row(rows: list[tuple], sheet: str, labels: dict[str, str]) -> SheetTotal | None:
+    """The sheet's `Tổng cộng` row after the header, if it has one (the last one when several)."""
+    header_index, columns = _find_header(rows, sheet, labels)
+    header = rows[header_index]
+    found = None
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        if not _is_total(row):
+            continue
+        cells = {_text(label): _text(row[c]) for c, label in enumerate(header)
+                 if label is not None and c < len(row) and _text(row[c]) is not None}
+        if sheet == "Tram":
+            counts = [n for c, v in enumerate(row) if c < len(header) and header[c] is not None
+                      and _norm(header[c]) != "stt" and (n := _count_or_none(v)) is not None]
+            found = SheetTotal(sheet, index + 1, cells, stated_rows=counts[0] if len(counts) == 1 else None)
+        else:
+            get = lambda f: row[columns[f]] if columns[f] < len(row) else None  # noqa: E731
+            found = SheetTotal(sheet, index + 1, cells,
+                               subscribers_2g_only=_count_or_none(get("subscribers_2g_only")),
+                               subscribers_total=_count_or_none(get("subscribers_total")))
+    return found
 
 
 def _data_rows(rows: list[tuple], sheet: str, labels: dict[str, str], uncached: dict | None = None):
@@ -442,6 +486,8 @@ def read_workbook(content: bytes, file_name: str) -> OperatorWorkbook:
         [_subscriber(n, v, c, report_month, m)
          for n, v, c, m in _data_rows(thuebao, "ThueBao", THUEBAO_COLUMNS, uncached[sheets["thuebao"]])],
         key=lambda r: r.admin_unit)
+    book.totals = [t for t in (_total_row(tram, "Tram", TRAM_COLUMNS),
+                               _total_row(thuebao, "ThueBao", THUEBAO_COLUMNS)) if t is not None]
     return book
 
 

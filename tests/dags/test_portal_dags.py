@@ -43,7 +43,11 @@ def test_monthly_metrics_dag_and_the_formality_task_import(tmp_path):
     monthly = bag["dags"]["ioc_extract_portal_metrics"]
     assert monthly["schedule"] == "0 2 2 * *" and monthly["catchup"] is False
     assert monthly["doc"] and "ioc" in monthly["tags"] and monthly["owner"] == "ioc-data"
-    assert monthly["tasks"] == {"extract_dvc_portal_evaluation_metrics": {
-        "retries": 2, "outlets": ["raw.dvc_portal__evaluation_metric"]}}
+    # The Asset is carried by the raw check that follows the load (issue 11): the build is
+    # triggered only by raw data that passed its critical checks.
+    assert monthly["tasks"] == {
+        "extract_dvc_portal_evaluation_metrics": {"retries": 2, "outlets": []},
+        "check_dvc_portal_evaluation_metrics": {"retries": 2, "outlets": ["raw.dvc_portal__evaluation_metric"]}}
     nightly = bag["dags"]["ioc_extract_sources"]["tasks"]
-    assert nightly["extract_dvc_portal_formalities"] == {"retries": 2, "outlets": ["raw.dvc_portal__formality"]}
+    assert nightly["extract_dvc_portal_formalities"] == {"retries": 2, "outlets": []}
+    assert nightly["check_dvc_portal_formalities"] == {"retries": 2, "outlets": ["raw.dvc_portal__formality"]}

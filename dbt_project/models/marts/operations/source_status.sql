@@ -82,6 +82,36 @@ latest_dq as (
 
 ),
 
+-- The raw checks that run right after each load (issue 11): per source, the latest run of each of
+-- its raw suites, and the worst of those (fail > warn > pass). Built after the loads of the same
+-- run, so the status is the current run's, not the previous one's.
+latest_raw_checks as (
+
+    select distinct on (source, suite_name)
+        source,
+        suite_name,
+        dq_status
+    from validation_runs
+    where layer = 'raw'
+        and source is not null
+    order by source, suite_name, run_at desc, validation_run_id desc
+
+),
+
+raw_dq as (
+
+    select
+        source,
+        case
+            when bool_or(dq_status = 'fail') then 'fail'
+            when bool_or(dq_status = 'warn') then 'warn'
+            else 'pass'
+        end as dq_status
+    from latest_raw_checks
+    group by source
+
+),
+
 -- "Last month" is the month before the as-of day's month: its workbook was due before the 10th.
 last_month_reports as (
 
@@ -108,7 +138,8 @@ final as (
                 >= {{ vn_day_start(as_of_date()) }} - make_interval(hours => monitored.freshness_hours),
             false
         ) as is_fresh,
-        latest_dq.dq_status,
+        -- the source's own raw checks; the mart checkpoint of its dq_table only where none ran yet
+        coalesce(raw_dq.dq_status, latest_dq.dq_status) as dq_status,
         case
             when monitored.source like 'operator\_%'
                 then coalesce(last_month_reports.latest_report_on_time, false)
@@ -121,6 +152,7 @@ final as (
     left join last_attempt on last_attempt.source = monitored.source
     left join last_success on last_success.source = monitored.source
     left join latest_dq on latest_dq.table_checked = monitored.dq_table
+    left join raw_dq on raw_dq.source = monitored.source
     left join last_month_reports on last_month_reports.source = monitored.source
 
 ),

@@ -21,7 +21,11 @@ renamed as (
         passed,
         warned,
         failed,
-        report_path
+        report_path,
+        -- issue 11: which layer the run checked (raw / marts / reconciliation) and, for raw
+        -- checks, the source whose new batches it covered
+        layer,
+        source
     from source
 
 )
