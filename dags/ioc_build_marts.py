@@ -8,6 +8,11 @@ always, the leaders' monthly report when the checks passed. The `run` command pa
 "now" means for open dossiers) in the run's conf (also the trigger form's param); Asset-triggered runs
 (no logical date) use the latest day the triggering extractions describe
 (`ioc_pipeline/airflow_glue/run_window.py`).
+
+Publication: dbt builds the marts in `marts_build` (dbt var `marts_schema`), which readers cannot
+see; the checkpoint validates them there; `publish_marts` then moves the complete, checked set into
+`marts` in one transaction (`ioc_pipeline/warehouse/publish.py`). A failed build or check leaves the
+previous set published; the dbt docs and the reports read the published `marts`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from ioc_pipeline.airflow_glue.dbt_profile import profile_config
 from ioc_pipeline.airflow_glue.run_window import as_of_day, as_of_params
 
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
+# dbt builds the marts here; publish_marts moves the checked set into `marts` (warehouse/publish.py).
+BUILD_SCHEMA = "marts_build"
 # `ds` does not exist in runs without a logical date (Asset-triggered, manual): see as_of_day.
 AS_OF = "{{ ioc_as_of(params, dag_run, triggering_asset_events) }}"
 # The run's label (the run command's, else Airflow's run id): dbt writes it beside every node result.
@@ -70,10 +77,11 @@ def ioc_build_marts():
             # Tests that read two models (relationships) run once both are built.
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL}},
+        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL,
+                                                       "marts_schema": BUILD_SCHEMA}},
     )
 
-    @task(outlets=[MARTS])
+    @task
     def check_data_quality() -> dict:
         from airflow.exceptions import AirflowException
 
@@ -83,13 +91,32 @@ def ioc_build_marts():
         context = get_current_context()
         label = run_label(context)
         # Every mart suite and the cross-source reconciliation (issue 11); only a critical failure fails.
-        results = run_mart_checks(warehouse_url(), run_label=label)
+        results = run_mart_checks(warehouse_url(), run_label=label, schema=BUILD_SCHEMA)
         try:
             return raise_on_critical(results, "marts")
         except CriticalQualityFailure as failure:
             raise AirflowException(str(failure)) from None
 
-    # The documentation site (every model, column and KPI formula, with lineage) for auditors.
+    # The new set replaces the published one in one transaction, only when every dbt node of the run
+    # and the data-quality checks passed (it runs whatever happened upstream, to record why not).
+    @task(outlets=[MARTS], trigger_rule="all_done")
+    def publish_marts() -> dict:
+        from airflow.exceptions import AirflowException, AirflowSkipException
+
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.warehouse.publish import PublishFailed, PublishRefused, publish_marts as publish
+
+        label = run_label(get_current_context())
+        try:
+            pub = publish(warehouse_url(), label, manifest_path=MANIFEST)
+        except PublishRefused as refused:
+            raise AirflowSkipException(f"marts not published: {refused}") from None
+        except PublishFailed as failed:
+            raise AirflowException(f"marts not published: {failed}") from None
+        return {"published": len(pub.marts), "publication_id": pub.publication_id, "already": pub.already}
+
+    # The documentation site (every model, column and KPI formula, with lineage) for auditors; its
+    # catalog describes the published marts.
     dbt_docs = DbtDocsLocalOperator(
         task_id="generate_dbt_docs",
         project_dir=config.DBT_PROJECT_DIR,
@@ -99,6 +126,7 @@ def ioc_build_marts():
         dbt_cmd_flags=["--static"],
         vars={"as_of_date": AS_OF},
         callback=publish_dbt_docs,
+        trigger_rule="all_done",
     )
 
     # The reports people open: the auditors' page whatever happened (it shows the failures), the
@@ -118,10 +146,10 @@ def ioc_build_marts():
         return str(write_reports(warehouse_url(), config.reports_dir() / "breakthroughs"))
 
     quality = check_data_quality()
+    published = publish_marts()
     auditors = write_auditors_page()
-    dbt_build >> [quality, dbt_docs]
-    quality >> auditors
-    [quality, auditors] >> write_breakthrough_report()
+    dbt_build >> quality >> published >> [auditors, dbt_docs]
+    [published, auditors] >> write_breakthrough_report()
 
 
 ioc_build_marts()

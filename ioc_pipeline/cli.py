@@ -11,6 +11,9 @@
 - `create-login NAME --role ioc_reader|auditor [--password-stdin]`: a login for the BI tool or an
   auditor that inherits the reader role (`warehouse/logins.py`); the password is typed at a prompt
   or read from standard input, never given as an argument.
+- `publish-marts [--run-label L] [--wait S]`: publish into `marts` the set a build left in
+  `marts_build` once its checks passed (`warehouse/publish.py`), e.g. after a publication gave up
+  because a BI query held a mart too long.
 """
 
 from __future__ import annotations
@@ -166,6 +169,42 @@ def _cmd_check_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish_marts(args: argparse.Namespace) -> int:
+    from ioc_pipeline.runner.run import new_run_label
+    from ioc_pipeline.warehouse.bootstrap import bootstrap
+    from ioc_pipeline.warehouse.locate import WarehouseError, locate_checked
+    from ioc_pipeline.warehouse.lock import LockBusy, run_lock
+    from ioc_pipeline.warehouse.publish import PublishFailed, PublishRefused, latest_checked_run, publish_marts
+
+    prog = "python -m ioc_pipeline publish-marts"
+    try:
+        warehouse = locate_checked(create=False)
+    except WarehouseError as problem:
+        print(f"{prog}: {problem}", file=sys.stderr)
+        return 2
+    label = args.run_label or latest_checked_run(warehouse.url)
+    if not label:
+        print(f"{prog}: no checked build to publish (dq.validation_run is empty); give --run-label", file=sys.stderr)
+        return 2
+    try:
+        # Not while a run command builds: it holds the warehouse lock for its whole run.
+        with run_lock(warehouse, f"publish-marts-{new_run_label()}", wait_seconds=args.wait):
+            bootstrap(warehouse)  # a warehouse bootstrapped before publication existed gets audit.marts_publication
+            pub = publish_marts(warehouse.url, label, wait_seconds=max(args.wait, 1.0))
+    except LockBusy as busy:
+        print(f"{prog}: {busy}", file=sys.stderr)
+        return 3
+    except (PublishRefused, PublishFailed) as problem:
+        print(f"{prog}: run {label}: {problem}", file=sys.stderr)
+        return 1
+    if pub.already:
+        print(f"run {label} is already published (audit.marts_publication {pub.publication_id}): nothing changed")
+    else:
+        print(f"published {len(pub.marts)} marts of run {label} into schema marts "
+              f"(audit.marts_publication {pub.publication_id}): {', '.join(pub.marts)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ioc_pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -198,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--password-stdin", action="store_true",
                        help="read the password from the first line of standard input (else: prompt)")
     login.set_defaults(func=_cmd_create_login)
+    publish = sub.add_parser(
+        "publish-marts", help="publish the checked marts a build left in marts_build",
+        description="Move every mart from marts_build into marts in one transaction, if the build of the "
+                    "run passed (its dbt nodes and data-quality checks) and the set is complete; else the "
+                    "previous marts stay and the reason is printed (exit code 1). Recorded in "
+                    "audit.marts_publication.")
+    publish.add_argument("--run-label", default=None,
+                         help="the run whose build to publish (default: the latest run checked by the "
+                              "data-quality checkpoint)")
+    publish.add_argument("--wait", type=float, default=60, metavar="SECONDS",
+                         help="wait up to SECONDS for a run holding the warehouse and for readers holding a "
+                              "mart (default 60)")
+    publish.set_defaults(func=_cmd_publish_marts)
     return parser
 
 

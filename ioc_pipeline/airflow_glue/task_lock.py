@@ -9,7 +9,7 @@ for longer than IOC_ABANDON_RUNNING_AFTER_MINUTES `abandoned` (`warehouse.batche
 
 Wired by `defaults.default_args()`: `pre_execute` takes it; `post_execute`, `on_failure_callback`
 and `on_retry_callback` let it go (and the end of the task process would anyway: it is a session lock).
-The build DAG does not take it: its publishing is made atomic elsewhere (`ioc_pipeline/quality/`).
+The build DAG does not take it: its publishing is made atomic elsewhere (`ioc_pipeline/warehouse/publish.py`).
 """
 
 from __future__ import annotations

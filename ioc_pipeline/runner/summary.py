@@ -2,7 +2,8 @@
 
 One line per source entity (a month-by-month source makes several batches in one run), the dbt
 nodes built and tested (audit.dbt_node_run rows of the run's label), the data-quality verdict and
-where its report is, where the leaders' report and the auditors' page were written, each DAG's
+where its report is, whether the new marts were published (audit.marts_publication) or the previous
+set was kept, where the leaders' report and the auditors' page were written, each DAG's
 outcome and log, and every failure by name: the command exits non-zero when this list is not empty.
 """
 
@@ -29,6 +30,8 @@ class RunReport:
     quality: dict | None = None
     # what the build DAG wrote during this run: "breakthroughs" / "auditors" -> the page's path
     reports: dict[str, Path] = field(default_factory=dict)
+    # the run's latest audit.marts_publication row (None: the build never reached publication)
+    publication: dict | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -40,7 +43,13 @@ class RunReport:
             failed.append("data-quality checks did not run")
         elif self.quality["status"] == "fail":
             failed.append("data-quality checks failed")
+        if not self.published:
+            failed.append("marts not published: the previous set stays in schema marts")
         return failed
+
+    @property
+    def published(self) -> bool:
+        return bool(self.publication) and self.publication["status"] == "published"
 
 
 def collect(report: RunReport, warehouse: WarehouseUrl, started_at: datetime) -> None:
@@ -70,6 +79,11 @@ def collect(report: RunReport, warehouse: WarehouseUrl, started_at: datetime) ->
         if row:
             report.quality = dict(zip(("status", "evaluated", "passed", "warned", "failed", "report_path"), row))
             report.quality["report_path"] = _docs_index(report.quality["report_path"])
+        row = conn.execute(
+            """select publication_id, status, marts_count, reason, published_at from audit.marts_publication
+                where run_label = %s order by publication_id desc limit 1""", (report.run_label,)).fetchone()
+        if row:
+            report.publication = dict(zip(("publication_id", "status", "marts_count", "reason", "published_at"), row))
     report.reports = written_reports(started_at)
 
 
@@ -99,6 +113,15 @@ def _batches_by_entity(batches: list[dict]) -> list[tuple[str, list[dict]]]:
     return sorted(groups.items())
 
 
+def publication_line(publication: dict | None) -> str:
+    """Whether the run's marts reached the readers (docs/contracts/run.md, publication)."""
+    if publication and publication["status"] == "published":
+        return (f"Marts: published, {publication['marts_count']} marts now in schema marts "
+                f"(audit.marts_publication {publication['publication_id']})")
+    why = (publication or {}).get("reason") or "the build or its checks did not pass"
+    return f"Marts: NOT published, the previous complete set stays in schema marts ({why})"
+
+
 def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
     lines = [f"== IOC pipeline run {report.run_label} ==", f"warehouse: {warehouse.redacted()}", "", "Sources:"]
     lines.append(f"  {'source.entity':<34}{'batches':>8} {'status':<8}{'received':>9}{'loaded':>9}{'quarant.':>9}"
@@ -122,6 +145,7 @@ def format_summary(report: RunReport, warehouse: WarehouseUrl) -> str:
         lines.append(f"Data quality: {q['status']} ({q['passed']} passed, {q['warned']} warned, "
                      f"{q['failed']} failed of {q['evaluated']})")
         lines.append(f"Data-quality report: {q['report_path']}")
+    lines.append(publication_line(report.publication))
     if "breakthroughs" in report.reports:
         lines.append(f"Leaders' monthly report: {report.reports['breakthroughs']}")
     if "auditors" in report.reports:
