@@ -252,16 +252,15 @@ def _try_publish(conn: psycopg.Connection, run_label: str | None, marts: dict[st
         if done and _tables_in(conn, PUBLISHED_SCHEMA, names) == set(names):
             return Publication("published", run_label, list(done[1]), "already published", done[0], already=True)
     missing = [name for name in names if name not in building]
+    if not missing:  # a concurrent build cannot replace a table of the set from now on
+        conn.execute(sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(
+            sql.Identifier(BUILD_SCHEMA, name) for name in names)))
+    problems = build_problems(conn, run_label, marts) if check_build else []
     if missing:
-        return Publication("refused", run_label, [], (
-            f"{BUILD_SCHEMA} holds {len(building)} of the {len(names)} marts (missing: {', '.join(missing)}): "
-            f"the set is incomplete, the previous marts stay published"))
-    conn.execute(sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(
-        sql.Identifier(BUILD_SCHEMA, name) for name in names)))
-    if check_build:
-        problems = build_problems(conn, run_label, marts)
-        if problems:
-            return Publication("refused", run_label, [], "; ".join(problems) + "; the previous marts stay published")
+        problems.append(f"{BUILD_SCHEMA} holds {len(building)} of the {len(names)} marts "
+                        f"(missing: {', '.join(missing)}): the set is incomplete")
+    if problems:
+        return Publication("refused", run_label, [], "; ".join(problems) + "; the previous marts stay published")
     conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout * 1000)}ms")))
     published = sorted(_tables_in(conn, PUBLISHED_SCHEMA, names))
     for name in published:
