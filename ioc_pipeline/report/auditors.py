@@ -7,7 +7,8 @@ what it covered (any column `dq.validation_run` has beyond the contract's, e.g. 
 load batches checked), every expectation of the run with a pass/warn/fail mark, the observed value
 and the unexpected count, and a link to the run's Great Expectations Data Docs page; then the dbt
 tests grouped by run (the run label every node result carries: under Cosmos each node is its own
-dbt invocation, so the invocation id does not group a run), then the load history.
+dbt invocation, so the invocation id does not group a run), then the load history, then the latest
+publications of the marts (`audit.marts_publication`: published, or refused/failed and why).
 
 Why a page of our own beside GX's Data Docs (which `quality/offline_docs.py` makes open offline):
 one page, without JavaScript, printable, with every run of every check, the dbt tests and the load
@@ -43,6 +44,11 @@ DBT_RUNS_IN_DETAIL = 10  # the latest runs list every test; older ones show thei
 SEVERITY_LABELS = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
 BATCH_STATUS = {"success": "pass", "failed": "fail", "running": "warn"}
 BATCH_STATUS_LABELS = {"success": "Thành công", "failed": "Lỗi", "running": "Đang chạy"}
+# audit.marts_publication.status as the page's marks; the latest PUBLICATIONS_SHOWN attempts are listed
+PUBLICATION_STATUS = {"published": "pass", "refused": "warn", "failed": "fail"}
+PUBLICATION_STATUS_LABELS = {"published": "Đã công bố", "refused": "Không công bố (chưa đạt)",
+                             "failed": "Không công bố (lỗi)"}
+PUBLICATIONS_SHOWN = 20
 
 
 def check_status(success: bool, severity: str) -> str:
@@ -107,8 +113,15 @@ def read_dq(warehouse_url: str) -> dict:
                   from audit.dbt_node_run
                  order by max(finished_at) over (partition by coalesce({label}, 'dbt ' || invocation_id)) desc,
                           resource_type, node_id""").fetchall()
+        publications = []
+        if conn.execute("select to_regclass('audit.marts_publication') as t").fetchone()["t"]:
+            publications = conn.execute(
+                """select publication_id, run_label, attempted_at, published_at, status, marts_count, reason,
+                          lock_wait_seconds
+                     from audit.marts_publication order by publication_id desc limit %s""",
+                (PUBLICATIONS_SHOWN,)).fetchall()
         return {"runs": runs, "results": results, "batches": batches, "dbt_nodes": dbt_nodes,
-                "role": current_role(conn)}
+                "publications": publications, "role": current_role(conn)}
 
 
 def _scope_value(value) -> str:
@@ -212,7 +225,16 @@ def auditors_context(data: dict, out_dir: Path, generated_at: datetime) -> dict:
         "received": fmt.number(b["rows_received"]), "loaded": fmt.number(b["rows_loaded"]),
         "quarantined": fmt.number(b["rows_quarantined"]), "error": b["error"],
     } for b in data["batches"]]
-    return {"generated_at": fmt.vn_time(generated_at), "role": data["role"], "runs": runs,
+    publications = [{
+        "id": p["publication_id"], "label": p["run_label"] or fmt.NONE,
+        "attempted": fmt.vn_time(p["attempted_at"]), "published": fmt.vn_time(p["published_at"]),
+        "status": PUBLICATION_STATUS.get(p["status"], "fail"),
+        "status_label": PUBLICATION_STATUS_LABELS.get(p["status"], p["status"]),
+        "marts": p["marts_count"], "reason": p["reason"],
+        "wait": fmt.number(p["lock_wait_seconds"], 1) if p["lock_wait_seconds"] is not None else fmt.NONE,
+    } for p in data.get("publications", [])]
+    return {"publications": publications, "publications_shown": PUBLICATIONS_SHOWN,
+            "generated_at": fmt.vn_time(generated_at), "role": data["role"], "runs": runs,
             "batches": batches, "latest": runs[0] if runs else None,
             "dbt_runs": dbt_runs_context(data.get("dbt_nodes", [])), "dbt_runs_in_detail": DBT_RUNS_IN_DETAIL}
 
