@@ -98,10 +98,12 @@ def ioc_build_marts():
             raise AirflowException(str(failure)) from None
 
     # The new set replaces the published one in one transaction, only when every dbt node of the run
-    # and the data-quality checks passed (it runs whatever happened upstream, to record why not).
+    # and the data-quality checks passed. It runs whatever happened upstream, to record why not; a
+    # refusal fails it without retry (the run failed: the previous marts stay), a publication that could
+    # not take the locks in time fails and retries.
     @task(outlets=[MARTS], trigger_rule="all_done")
     def publish_marts() -> dict:
-        from airflow.exceptions import AirflowException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.warehouse.publish import PublishFailed, PublishRefused, publish_marts as publish
@@ -110,7 +112,7 @@ def ioc_build_marts():
         try:
             pub = publish(warehouse_url(), label, manifest_path=MANIFEST)
         except PublishRefused as refused:
-            raise AirflowSkipException(f"marts not published: {refused}") from None
+            raise AirflowFailException(f"marts not published: {refused}") from None
         except PublishFailed as failed:
             raise AirflowException(f"marts not published: {failed}") from None
         return {"published": len(pub.marts), "publication_id": pub.publication_id, "already": pub.already}

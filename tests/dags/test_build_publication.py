@@ -81,7 +81,9 @@ def test_the_dag_publishes_a_checked_build_and_keeps_it_when_the_next_fails(airf
     finally:
         with psycopg.connect(warehouse.url, autocommit=True) as db:
             db.execute("alter table raw.dvc_portal__department_gone rename to dvc_portal__department")
-    assert not step.ok
+    assert not step.ok  # the refusal fails the run (its leaves alone would not: the auditors' page and docs run anyway)
+    assert "marts not published: the dbt build of run dag-pub-2 has 1 node(s) in error: " \
+        "model.ioc_warehouse.stg_dvc_portal__departments (error)" in step.log_path.read_text()
     assert report.publication["status"] == "refused"
     assert "node(s) in error" in report.publication["reason"]
     assert "Marts: NOT published, the previous complete set stays in schema marts" in summary

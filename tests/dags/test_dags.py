@@ -70,6 +70,6 @@ def test_each_source_is_its_own_task_and_dbt_is_rendered_per_model(dagbag):
         "extract_dvc_portal_citizen_accounts", "extract_dvc_portal_departments", "extract_dvc_portal_formalities",
         "extract_one_stop_shop_agency_reports", "extract_one_stop_shop_dossiers"]
     build = dagbag["dags"]["ioc_build_marts"]["tasks"]
-    assert "check_data_quality" in build and "generate_dbt_docs" in build
+    assert "check_data_quality" in build and "generate_dbt_docs" in build and "publish_marts" in build
     assert any(t.startswith("dbt.fct_dossier") for t in build)
     assert any(t.startswith("dbt.kpi_online_rate_monthly") for t in build)
