@@ -1,7 +1,7 @@
 """Publishing the marts atomically: readers see the previous complete set until a new one is complete
 and checked.
 
-Why: a build killed half way used to leave 2 of 13 marts rebuilt and 11 stale (or missing), and the BI
+Why: a build killed half way used to leave 2 of the 13 marts of the time rebuilt and the rest stale (or missing), and the BI
 tool read that mixture. Now dbt builds the marts in schema `marts_build` (dbt var `marts_schema`,
 readable by the owner only) and, once the build and the data-quality checks of the run passed,
 `publish_marts` moves every mart of the contract (the models of the dbt manifest whose folder schema is

@@ -1,6 +1,6 @@
 """Atomic publication of the marts (ioc_pipeline/warehouse/publish.py), on a real PostgreSQL.
 
-A small hand-made set of three marts stands in for the thirteen (a manifest naming three models of
+A small hand-made set of three marts stands in for the real ones (a manifest naming three models of
 schema `marts`): the previous set holds 2, 3 and 1 rows tagged 'old', the new one in `marts_build`
 5, 4 and 7 rows tagged 'new'. Readers connect as `ioc_reader`, as the BI tool does.
 """
@@ -99,7 +99,7 @@ def test_the_contract_marts_are_the_models_of_the_marts_folder():
 
     dbt_parse(locate())
     files = sorted(p.stem for p in (config.DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql"))
-    assert len(files) == 13
+    assert len(files) >= 13
     assert sorted(contract_marts()) == files
 
 

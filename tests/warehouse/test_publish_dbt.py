@@ -2,7 +2,7 @@
 
 The hand-made raw rows of tests/dbt/test_dbt_project.py (nine dossiers D1..D9) are built into
 `marts_build` (dbt var marts_schema) by run build-a, checked there, and published: readers see the
-thirteen marts. Then build-b fails half way (the departments' raw table is gone, so every model that
+marts. Then build-b fails half way (the departments' raw table is gone, so every model that
 needs agencies fails): it is refused, and the readers keep build-a's complete set.
 """
 
@@ -14,9 +14,12 @@ import subprocess
 import psycopg
 import pytest
 
+from ioc_pipeline import config
 from ioc_pipeline.warehouse.publish import BUILD_SCHEMA, PublishRefused, contract_marts, publish_marts
 from tests.conftest import make_database, scalar
 from tests.dbt.test_dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, load_raw
+
+N_MARTS = len(list((config.DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
 
 
 def _tables(conn, schema: str) -> set[str]:
@@ -52,7 +55,7 @@ def test_a_checked_build_is_published_and_a_failed_one_is_not(warehouse, tmp_pat
     built = _dbt_build(warehouse, tmp_path / "a", "build-a")
     assert built.returncode == 0, built.stdout[-6000:]
     marts = sorted(contract_marts(tmp_path / "a" / "target" / "manifest.json"))
-    assert len(marts) == 13
+    assert len(marts) == N_MARTS
     with psycopg.connect(warehouse.url, autocommit=True) as db:
         assert _tables(db, "marts") == set()  # nothing reached the readers yet
         assert _tables(db, BUILD_SCHEMA) == set(marts)
@@ -90,14 +93,14 @@ def test_a_checked_build_is_published_and_a_failed_one_is_not(warehouse, tmp_pat
     assert failed.returncode != 0
     with psycopg.connect(warehouse.url, autocommit=True) as db:
         half = _tables(db, BUILD_SCHEMA)
-        assert 0 < len(half) < 13 and "dim_agency" not in half  # half filled
+        assert 0 < len(half) < N_MARTS and "dim_agency" not in half  # half filled
         errors = scalar(db, """select count(*) from audit.dbt_node_run where run_label = 'build-b'
                                 and status = 'error'""")
         assert errors >= 1
 
     with pytest.raises(PublishRefused, match=r"the dbt build of run build-b has \d+ node\(s\) in error"):
         publish_marts(warehouse.url, "build-b", manifest_path=tmp_path / "b" / "target" / "manifest.json")
-    with pytest.raises(PublishRefused, match=rf"marts_build holds {len(half)} of the 13 marts .*dim_agency"):
+    with pytest.raises(PublishRefused, match=rf"marts_build holds {len(half)} of the {N_MARTS} marts .*dim_agency"):
         publish_marts(warehouse.url, "build-b", manifest_path=tmp_path / "b" / "target" / "manifest.json",
                       check_build=False)
     with psycopg.connect(warehouse.url, autocommit=True) as db:
@@ -107,4 +110,4 @@ def test_a_checked_build_is_published_and_a_failed_one_is_not(warehouse, tmp_pat
         db.execute("reset role")
         assert db.execute("""select run_label, status, marts_count from audit.marts_publication
                               order by publication_id""").fetchall() == [
-            ("build-a", "published", 13), ("build-b", "refused", 0), ("build-b", "refused", 0)]
+            ("build-a", "published", N_MARTS), ("build-b", "refused", 0), ("build-b", "refused", 0)]
