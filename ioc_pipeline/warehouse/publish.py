@@ -374,6 +374,6 @@ def latest_checked_run(warehouse_url: str) -> str | None:
     """The run label of the latest data-quality checkpoint run (the build a data engineer most likely
     means to publish)."""
     with psycopg.connect(warehouse_url) as conn:
-        row = conn.execute("""select run_label from dq.validation_run where run_label is not null
+        row = conn.execute("""select run_label from dq.validation_run where run_label is not null and layer = 'marts'
                                order by validation_run_id desc limit 1""").fetchone()
     return row[0] if row else None
