@@ -67,14 +67,16 @@ def test_the_dag_publishes_a_checked_build_and_keeps_it_when_the_next_fails(airf
     with psycopg.connect(warehouse.url, autocommit=True) as db:
         assert scalar(db, "select count(*) from pg_tables where schemaname = 'marts'") == N_MARTS
         assert scalar(db, "select count(*) from pg_tables where schemaname = 'marts_build'") == 0
-        assert scalar(db, "select table_checked from dq.validation_run where run_label = 'dag-pub-1'") == \
-            "marts.fct_dossier"
+        # every mart suite read marts_build but names its table as readers know it
+        checked = {t for (t,) in db.execute("select table_checked from dq.validation_run where run_label = 'dag-pub-1'"
+                                            " and layer = 'marts'")}
+        assert "marts.fct_dossier" in checked and all(t.startswith("marts.") for t in checked)
         published = _digest(db)
         db.execute("set role ioc_reader")
         assert scalar(db, "select count(*) from marts.fct_dossier") == 9
         db.execute("reset role")
         # the run's data-quality verdict came before the publication
-        assert scalar(db, """select v.run_at < p.published_at from dq.validation_run v, audit.marts_publication p
+        assert scalar(db, """select max(v.run_at) < min(p.published_at) from dq.validation_run v, audit.marts_publication p
                               where v.run_label = 'dag-pub-1' and p.run_label = 'dag-pub-1'""") is True
         db.execute("alter table raw.dvc_portal__department rename to dvc_portal__department_gone")
     try:
