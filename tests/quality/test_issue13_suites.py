@@ -179,7 +179,8 @@ def _plant_report(world, batch: int, set_sql: str, suffix: str) -> None:
     execute(world.url, f"""
         insert into raw.one_stop_shop__agency_report
         select agency_code, report_period, source_updated_at, 'planted-{suffix}', payload, {batch}, received_at
-        from raw.one_stop_shop__agency_report where report_period = '202409' order by agency_code, record_hash limit 1""",
+        from raw.one_stop_shop__agency_report where report_period = '202409'
+          and batch_id = any(array{world.raw_batches['agency_report']}) order by agency_code, record_hash limit 1""",
             f"update raw.one_stop_shop__agency_report set {set_sql} where batch_id = {batch}")
 
 
@@ -258,7 +259,8 @@ def test_a_broken_citizen_accounts_batch_fails_on_the_right_expectation(world, f
     execute(world.url, f"""
         insert into raw.dvc_portal__citizen_accounts
         select agency_code, period_year, period_month, 'planted-{fault}', {payload_sql}, {batch}, received_at
-        from raw.dvc_portal__citizen_accounts where period_month = 9 and (payload -> 'item' ->> 'accountsTotal')::int > 0
+        from raw.dvc_portal__citizen_accounts where period_month = 9 and batch_id = any(array{world.raw_batches['citizen_accounts']})
+          and payload -> 'item' -> 'accountsTotal' > '0'::jsonb
         order by agency_code, record_hash limit 1""")
     results = layers.run_raw_checks(world.url, "dvc_portal", "citizen_accounts", [batch])
     assert [r.status for r in results] == ["fail"]
@@ -270,7 +272,8 @@ def test_a_citizen_accounts_item_of_another_month_fails(world):
     execute(world.url, f"""
         insert into raw.dvc_portal__citizen_accounts
         select agency_code, period_year, 8, 'planted-month', payload, {batch}, received_at
-        from raw.dvc_portal__citizen_accounts where period_month = 9 order by agency_code, record_hash limit 1""")
+        from raw.dvc_portal__citizen_accounts where period_month = 9
+          and batch_id = any(array{world.raw_batches['citizen_accounts']}) order by agency_code, record_hash limit 1""")
     results = layers.run_raw_checks(world.url, "dvc_portal", "citizen_accounts", [batch])
     assert failing(world.url, results) == {("critical", "unexpected_rows_expectation", "period_year,period_month")}
 
@@ -372,7 +375,7 @@ MART_FAULTS = {
         {("critical", "unexpected_rows_expectation", "is_run_as_of,as_of_date")}),
     "feed_personal_value_above_raw": (
         "sector_feed_record",
-        ["update {s}.sector_feed_record set record = record || '{\"reporter_phone\": \"0901234567\"}' where ctid = "
+        ["update {s}.sector_feed_record set record = record || '{{\"reporter_phone\": \"0901234567\"}}' where ctid = "
          + first("sector_feed_record", "true")],
         {("critical", "unexpected_rows_expectation", "record")}),
     "feed_key_twice": (
