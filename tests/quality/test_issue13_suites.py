@@ -359,10 +359,13 @@ MART_FAULTS = {
          ("critical", "unexpected_rows_expectation", "online_rate,online_remote_rate,dossiers_accepted")}),
     "forecast_interval_misses_its_point": (
         "kpi_forecast_month_end",
-        # The per-operator rows have no target (verdict no_target whatever the interval).
-        ["update {s}.kpi_forecast_month_end set projected_low = projected + 1, projected_high = projected + 2 "
+        # An operator's interval moved above its point; the verdict moved with it (so only the
+        # interval check can fail; the 'all' sum reads the point forecasts).
+        ["update {s}.kpi_forecast_month_end set projected_low = projected + 1, projected_high = projected + 2, "
+         "verdict = case when target is null then 'no_target' when projected + 1 >= target then 'will_meet' "
+         "when projected + 2 < target then 'will_miss' else 'at_risk' end "
          "where ctid = " + first("kpi_forecast_month_end", "indicator_code = 'b2_5g_on_air_vnpt' "
-                                                           "and projected is not null and target is null")],
+                                                           "and projected is not null")],
         {("critical", "unexpected_rows_expectation", "projected_low,projected,projected_high")}),
     "forecast_verdict_contradicts_numbers": (
         "kpi_forecast_month_end",
