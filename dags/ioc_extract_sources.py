@@ -93,11 +93,11 @@ def ioc_extract_sources():
                                      run_label=run_label(context))
         return _raise_if_failed(result)
 
-    @task(outlets=[RAW_AGENCY_REPORTS])
+    @task
     def extract_one_stop_shop_agency_reports() -> list[dict]:
         """The agencies' monthly progress reports (sources.md §4), one batch per month asked for."""
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
-        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.airflow_glue.run_window import data_interval, run_conf
         from ioc_pipeline.tasks.agency_work import extract_agency_reports
         from ioc_pipeline.tasks.portal import metrics_window
 
@@ -105,14 +105,13 @@ def ioc_extract_sources():
         start, end = metrics_window(*data_interval(context), run_conf(context))
         results = extract_agency_reports(warehouse_url(), http_endpoint(config.CONN_ONE_STOP_SHOP), start, end,
                                          run_label=run_label(context))
-        publish_as_of(context, RAW_AGENCY_REPORTS)
         return _raise_if_any_failed(results)
 
-    @task(outlets=[RAW_CITIZEN_ACCOUNTS])
+    @task
     def extract_dvc_portal_citizen_accounts() -> list[dict]:
         """The portal's citizen accounts (sources.md §5), one batch per month asked for."""
         from ioc_pipeline.airflow_glue.connections import http_endpoint, warehouse_url
-        from ioc_pipeline.airflow_glue.run_window import data_interval, publish_as_of, run_conf
+        from ioc_pipeline.airflow_glue.run_window import data_interval, run_conf
         from ioc_pipeline.tasks.agency_work import extract_citizen_accounts
         from ioc_pipeline.tasks.portal import metrics_window
 
@@ -120,7 +119,6 @@ def ioc_extract_sources():
         start, end = metrics_window(*data_interval(context), run_conf(context))
         results = extract_citizen_accounts(warehouse_url(), http_endpoint(config.CONN_DVC_PORTAL), start, end,
                                            run_label=run_label(context))
-        publish_as_of(context, RAW_CITIZEN_ACCOUNTS)
         return _raise_if_any_failed(results)
 
     # Each load is followed by its raw data-quality checks over the batch just loaded; the check
@@ -146,11 +144,26 @@ def ioc_extract_sources():
         return check_raw_batches(get_current_context(), RAW_FORMALITIES, "dvc_portal", "formality",
                                  [loaded["batch_id"]])
 
+    # Issue 13's two feeds: one batch per month asked for, all of them checked together.
+    @task(outlets=[RAW_AGENCY_REPORTS])
+    def check_one_stop_shop_agency_reports(loaded: list[dict]) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_AGENCY_REPORTS, "one_stop_shop", "agency_report",
+                                 [month["batch_id"] for month in loaded])
+
+    @task(outlets=[RAW_CITIZEN_ACCOUNTS])
+    def check_dvc_portal_citizen_accounts(loaded: list[dict]) -> dict:
+        from ioc_pipeline.airflow_glue.raw_checks import check_raw_batches
+
+        return check_raw_batches(get_current_context(), RAW_CITIZEN_ACCOUNTS, "dvc_portal", "citizen_accounts",
+                                 [month["batch_id"] for month in loaded])
+
     check_one_stop_shop_dossiers(extract_one_stop_shop_dossiers())
     check_dvc_portal_departments(extract_dvc_portal_departments())
     check_dvc_portal_formalities(extract_dvc_portal_formalities())
-    extract_one_stop_shop_agency_reports()
-    extract_dvc_portal_citizen_accounts()
+    check_one_stop_shop_agency_reports(extract_one_stop_shop_agency_reports())
+    check_dvc_portal_citizen_accounts(extract_dvc_portal_citizen_accounts())
 
 
 ioc_extract_sources()

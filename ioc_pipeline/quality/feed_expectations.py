@@ -14,7 +14,8 @@ All are critical: a declared column contract broken by a batch makes the feed's 
 `fail` in `marts.source_status`. The batch is validated with Great Expectations on the records the
 batch added to `raw.sector_feed_record` (versions already stored were checked when they arrived),
 as a pandas DataFrame in an ephemeral context (nothing written to the File Data Context the marts'
-checkpoint uses); the run goes to `dq.validation_run` (suite `sector_feed.<name>`, table
+checkpoint uses); the run goes to `dq.validation_run` like every raw check (layer `raw`, source
+`sector_feeds`, the batch id and the period its interval covers; suite `sector_feed.<name>`, table
 `raw.sector_feed_record`, run label naming the batch) and one `dq.validation_result` row per
 expectation, like every other check. Only counts are stored, never values (personal columns stay in raw).
 """
@@ -128,6 +129,9 @@ def check_batch(warehouse_url: str, feed: SectorFeed, batch_id: int, declaration
         records = [row[0] for row in conn.execute(
             "select payload from raw.sector_feed_record where feed_name = %s and batch_id = %s",
             (feed.name, batch_id))]
+        # The period the batch describes (its interval; none for a file drop read without a window).
+        period = conn.execute("select interval_start, interval_end from audit.load_batch where batch_id = %s",
+                              (batch_id,)).fetchone() or (None, None)
     if not records:
         log.info("sector feed %s batch %s added no record: nothing to validate", feed.name, batch_id)
         return None
@@ -141,7 +145,7 @@ def check_batch(warehouse_url: str, feed: SectorFeed, batch_id: int, declaration
         warehouse_url, run_label=run_label or f"{feed.name} batch {batch_id}", checkpoint_name=CHECKPOINT_NAME,
         suite_file=suite, run_at=run_at, success=status == "pass", status=status,
         counts=(len(rows), passed, warned, failed), report_path=None, rows=rows,
-        layer="raw", source="sector_feeds", batch_ids=[batch_id])  # issue 11: a per-batch raw check
+        layer="raw", source="sector_feeds", batch_ids=[batch_id], period=tuple(period))  # a per-batch raw check
     failures = [f"{r['expectation_type']} on {r['column_name']}: {r['observed_value']}"
                 for r in rows if not r["success"]]
     for failure in failures:

@@ -66,7 +66,8 @@ def test_dags_are_documented_tagged_owned_and_retried(dagbag):
 def test_each_source_is_its_own_task_and_dbt_is_rendered_per_model(dagbag):
     extract = dagbag["dags"]["ioc_extract_sources"]["tasks"]
     assert extract == [
-        "check_dvc_portal_departments", "check_dvc_portal_formalities", "check_one_stop_shop_dossiers",
+        "check_dvc_portal_citizen_accounts", "check_dvc_portal_departments", "check_dvc_portal_formalities",
+        "check_one_stop_shop_agency_reports", "check_one_stop_shop_dossiers",
         "extract_dvc_portal_citizen_accounts", "extract_dvc_portal_departments", "extract_dvc_portal_formalities",
         "extract_one_stop_shop_agency_reports", "extract_one_stop_shop_dossiers"]
     build = dagbag["dags"]["ioc_build_marts"]["tasks"]

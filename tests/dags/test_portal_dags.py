@@ -51,3 +51,10 @@ def test_monthly_metrics_dag_and_the_formality_task_import(tmp_path):
     nightly = bag["dags"]["ioc_extract_sources"]["tasks"]
     assert nightly["extract_dvc_portal_formalities"] == {"retries": 2, "outlets": []}
     assert nightly["check_dvc_portal_formalities"] == {"retries": 2, "outlets": ["raw.dvc_portal__formality"]}
+    # Issue 13's feeds too: the load hands its Asset to the check of its monthly batches.
+    assert nightly["extract_one_stop_shop_agency_reports"] == {"retries": 2, "outlets": []}
+    assert nightly["check_one_stop_shop_agency_reports"] == {"retries": 2,
+                                                             "outlets": ["raw.one_stop_shop__agency_report"]}
+    assert nightly["extract_dvc_portal_citizen_accounts"] == {"retries": 2, "outlets": []}
+    assert nightly["check_dvc_portal_citizen_accounts"] == {"retries": 2,
+                                                            "outlets": ["raw.dvc_portal__citizen_accounts"]}

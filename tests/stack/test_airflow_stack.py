@@ -222,7 +222,8 @@ def test_nightly_extraction_runs_on_the_celery_worker(celery_stack):
         "extract_one_stop_shop_dossiers": "success", "extract_dvc_portal_departments": "success",
         "extract_dvc_portal_formalities": "success", "extract_one_stop_shop_agency_reports": "success",
         "extract_dvc_portal_citizen_accounts": "success", "check_one_stop_shop_dossiers": "success",
-        "check_dvc_portal_departments": "success", "check_dvc_portal_formalities": "success"}
+        "check_dvc_portal_departments": "success", "check_dvc_portal_formalities": "success",
+        "check_one_stop_shop_agency_reports": "success", "check_dvc_portal_citizen_accounts": "success"}
     # Each task went through Celery: the worker logged the workload under a Celery task id, and the
     # result backend (the metadata database) recorded that Celery task as a success.
     # (The task reports success to the API before the Celery task returns: its result row may lag.)
