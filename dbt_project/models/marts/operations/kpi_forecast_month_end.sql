@@ -363,9 +363,13 @@ online_rows as (
                 / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)
         end as projected,
         case when online_projection.reference_months >= 2
-            then greatest(online_projection.low - online_projection.sampling_margin, 0) end as projected_low,
+            then least(greatest(online_projection.low - online_projection.sampling_margin, 0),
+                      (online_projection.online_remote_to_date + online_projection.expected_online_remote)
+                / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)) end as projected_low,
         case when online_projection.reference_months >= 2
-            then least(online_projection.high + online_projection.sampling_margin, 1) end as projected_high,
+            then greatest(least(online_projection.high + online_projection.sampling_margin, 1),
+                         (online_projection.online_remote_to_date + online_projection.expected_online_remote)
+                / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)) end as projected_high,
         month_actuals.online_remote_rate as actual_month_end
     from online_margins as online_projection
     left join month_actuals
