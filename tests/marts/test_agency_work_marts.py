@@ -142,6 +142,7 @@ def built(tmp_path_factory):
             [str(DBT), "build", "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir",
              str(config.DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
              "--select", "+kpi_agency_reports_monthly", "+kpi_citizen_accounts_monthly", "+breakthrough_scorecard", "+bts_station", "+dossier_watchlist",
+             "+kpi_forecast_month_end", "+kpi_fee_reduced_online_monthly",  # the report reads them too
              "--vars", f"{{as_of_date: '{AS_OF}'}}", "--no-use-colors"],
             env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout[-8000:]
