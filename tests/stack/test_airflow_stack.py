@@ -34,7 +34,9 @@ from ioc_pipeline.stack.throwaway import bin_airflow, first_asset_triggered_buil
 from tests.conftest import scalar
 
 HOUSE_DAGS = {"ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_extract_operator_reports",
-              "ioc_build_marts"}
+              "ioc_build_marts",
+              # one per feeds/*.yml (dags/ioc_sector_feeds.py)
+              "ioc_sector_feed__environment_air_quality", "ioc_sector_feed__health_facility_beds"}
 VN = pendulum.timezone("Asia/Ho_Chi_Minh")
 
 
