@@ -31,7 +31,8 @@
                           the same weekdays of the recent months, widened by the sampling margin
                           1.645 x sqrt(p (1 - p) V) / (accepted so far + V), V = mean V_r,
                           p = mean R_r / V (the binomial spread of the remaining dossiers' channel,
-                          90 %; rounded to 4 decimals); null with fewer than 2 reference months
+                          90 %; rounded to 4 decimals); null with fewer than 2 reference months,
+                          and null with the point (no dossier so far nor expected)
     b2_5g_on_air_<operator> (the operators report monthly, after the month ends):
       month to date       the operator's last report known at the start of A: the latest month L
                           < M with a count in kpi_5g_monthly whose first version arrived
@@ -362,11 +363,15 @@ online_rows as (
             else (online_projection.online_remote_to_date + online_projection.expected_online_remote)
                 / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)
         end as projected,
+        -- no interval without a point: with no dossier so far nor expected (the point is null),
+        -- least/greatest would ignore the null and give the whole [0, 1]
         case when online_projection.reference_months >= 2
+                and online_projection.accepted_to_date + online_projection.expected_accepted > 0
             then least(greatest(online_projection.low - online_projection.sampling_margin, 0),
                       (online_projection.online_remote_to_date + online_projection.expected_online_remote)
                 / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)) end as projected_low,
         case when online_projection.reference_months >= 2
+                and online_projection.accepted_to_date + online_projection.expected_accepted > 0
             then greatest(least(online_projection.high + online_projection.sampling_margin, 1),
                          (online_projection.online_remote_to_date + online_projection.expected_online_remote)
                 / nullif(online_projection.accepted_to_date + online_projection.expected_accepted, 0)) end as projected_high,
