@@ -4,9 +4,8 @@
 
 Makes a throwaway database (dropped at the end), writes the records as API pages (not profiled), then
 runs `load_batch(..., DOSSIER, ...)` under cProfile with the records decoded from the pages by orjson,
-as the HTTP client does. cProfile sees the calling thread only: the writer thread (COPY, INSERT)
-and any worker processes are outside the profile, which is the point: it shows the per-record work
-that holds the loading process's GIL. Figures under cProfile are slower than without; read the shares.
+as the HTTP client does. cProfile sees the calling thread only: the writer thread (COPY, INSERT) is outside the profile,
+which is the point: it shows the per-record work that holds the loading process's GIL. Figures under cProfile are slower than without; read the shares.
 """
 
 from __future__ import annotations
