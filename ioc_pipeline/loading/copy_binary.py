@@ -76,7 +76,7 @@ def row_encoder(type_names: Sequence[str]) -> Callable[[Sequence[object]], bytes
     their encoder's call: a `str` into a text column and `bytes` (JSON text already in UTF-8) into a
     jsonb column, exactly the bytes `_text` and `_jsonb` give (tests/loading/test_copy_binary.py);
     everything else (and every value of an unexpected type, which the encoder then refuses) goes
-    through `ENCODERS`. About a third cheaper per dossier row than calling an encoder per value.
+    through `ENCODERS`. Measured by CPU time on dossier rows: 3.13 µs against 3.75 µs per row (BENCHMARKS.md).
     """
     unknown = [name for name in type_names if name not in ENCODERS]
     if unknown:
