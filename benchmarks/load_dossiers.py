@@ -15,7 +15,11 @@ is timed), then measures:
    excluded); and PostgreSQL's own `\\copy` (psql) of the same rows into a logged table shaped like raw
    (primary key + index). Each on an empty table; the ratios loader / `\\copy` are printed per round,
    and every figure carries the machine's load average (the machine is shared: compare within a run);
-2. a re-load of the same records (everything a duplicate, 0 loaded), and the process's peak RSS;
+2. a re-load of the same records, from the generator and from the pages (everything a duplicate, 0
+   loaded; its ratio to the last round's `\\copy`), and the process's peak RSS;
+   every step of 1. and 2. also prints the CPU seconds each side spent (this process and its children,
+   and the server backends of the benchmark's database: `benchmarks/cpu_meter.py`), which tells
+   whether a step was short of Python or of PostgreSQL on a machine shared with other jobs;
 3. the Python work alone, no database: generating; generating + exactly the loader's per-record work
    (canonical JSON once, sha256, `prepare_dossier` incl. the HMAC of the ID, the binary COPY row);
    decoding the pages; and a per-stage breakdown on a sample;
@@ -57,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.cpu_meter import CpuMeter  # noqa: E402
 from ioc_pipeline import config  # noqa: E402
 from ioc_pipeline.config import VN  # noqa: E402
 from ioc_pipeline.loading.entities.one_stop_shop import DOSSIER  # noqa: E402
@@ -337,6 +342,14 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(f"truncate {DOSSIER.table}, raw.quarantine")
             conn.execute("checkpoint")
 
+    admin_url = server.with_database("postgres").url
+
+    def measured(fn, *args, **kwargs):
+        """(seconds, result, CPU note): `timed`, with the CPU each side spent (benchmarks/cpu_meter.py)."""
+        with CpuMeter(admin_url, url.database) as meter:
+            seconds, result = timed(fn, *args, **kwargs)
+        return seconds, result, meter.note()
+
     print(f"database {url.redacted()}, {n:,} rows, seed {seed}, {load_average()}", flush=True)
     try:
         ensure_database(url)
@@ -369,27 +382,30 @@ def main(argv: list[str] | None = None) -> int:
             before = {}
             for source in ("generator", "pages") if args.before else ():
                 fresh_raw()
-                seconds, rss = run_other_loader(args.before, url.url, source, n, seed, pages_file)
+                _, (seconds, rss), cpu = measured(run_other_loader, args.before, url.url, source, n, seed,
+                                                  pages_file)
                 before[source] = report(f"[{round_number}] BEFORE ({args.before.name}): load_batch, records from the "
                                         f"{'generator' if source == 'generator' else 'API pages (stdlib json)'}",
-                                        n, seconds, f"(its peak RSS {rss:.0f} MiB)")
+                                        n, seconds, f"(its peak RSS {rss:.0f} MiB; {cpu} incl. process start)")
             fresh_raw()
-            seconds, first = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
+            seconds, first, cpu = measured(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY,
+                                           **interval)
             assert first.status == "success" and first.counts.loaded == n, first
             generated = report(f"[{round_number}] load_batch, records from the generator", n, seconds,
-                               f"(loaded {first.counts.loaded:,})")
+                               f"(loaded {first.counts.loaded:,}; {cpu})")
             rss_generated = peak_rss_mib()
             fresh_raw()
-            seconds, paged = timed(load_batch, url.url, DOSSIER, records_from_pages(pages_file), PII_KEY, **interval)
+            seconds, paged, cpu = measured(load_batch, url.url, DOSSIER, records_from_pages(pages_file), PII_KEY,
+                                           **interval)
             assert paged.status == "success" and paged.counts.loaded == n, paged
             from_pages = report(f"[{round_number}] load_batch, records decoded from API pages (orjson)", n, seconds,
-                                f"(loaded {paged.counts.loaded:,})")
+                                f"(loaded {paged.counts.loaded:,}; {cpu})")
             with psycopg.connect(url.url, autocommit=True) as conn:
                 conn.execute("drop table if exists bench.copy_target")
                 raw_shaped_table(conn, "bench.copy_target")
                 conn.execute("checkpoint")
-            seconds, _ = timed(run_psql, url.url, f"\\copy bench.copy_target ({columns}) from '{data_file}'")
-            copied = report(f"[{round_number}] psql \\copy into raw-shaped table (PK + index)", n, seconds)
+            seconds, _, cpu = measured(run_psql, url.url, f"\\copy bench.copy_target ({columns}) from '{data_file}'")
+            copied = report(f"[{round_number}] psql \\copy into raw-shaped table (PK + index)", n, seconds, f"({cpu})")
             ratios.append(f"round {round_number}: loader from the generator {generated / copied:.2f}×, "
                           f"from API pages {from_pages / copied:.2f}× psql \\copy")
             if before:
@@ -398,10 +414,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  -> {ratios[-1]}", flush=True)
 
         # 2. the re-load: everything is a duplicate (raw holds the pages run's rows)
-        seconds, second = timed(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
+        seconds, second, cpu = measured(load_batch, url.url, DOSSIER, generate_dossiers(n, seed), PII_KEY, **interval)
         assert second.status == "success" and second.counts.loaded == 0, second
-        report("load_batch, re-load (all duplicate)", n, seconds,
-               f"(loaded {second.counts.loaded:,}, duplicate {second.counts.duplicate:,})")
+        reloaded = report("load_batch, re-load (all duplicate), records from the generator", n, seconds,
+                          f"(loaded {second.counts.loaded:,}, duplicate {second.counts.duplicate:,}; {cpu})")
+        ratios.append(f"re-load (all duplicate) from the generator: {reloaded / copied:.2f}× the last round's "
+                      "psql \\copy")
+        seconds, second, cpu = measured(load_batch, url.url, DOSSIER, records_from_pages(pages_file), PII_KEY,
+                                        **interval)
+        assert second.status == "success" and second.counts.loaded == 0, second
+        reloaded = report("load_batch, re-load (all duplicate), records decoded from API pages", n, seconds,
+                          f"(loaded {second.counts.loaded:,}, duplicate {second.counts.duplicate:,}; {cpu})")
+        ratios.append(f"re-load (all duplicate) from API pages: {reloaded / copied:.2f}× the last round's "
+                      "psql \\copy")
         rss_after = peak_rss_mib()
         with psycopg.connect(url.url) as conn:
             size = conn.execute("select pg_total_relation_size(%s)", (DOSSIER.table,)).fetchone()[0]

@@ -61,6 +61,8 @@ def _int8(value: int) -> bytes:
     return _INT8(8, value)
 
 
+_OTHER, _TEXT, _JSON = 0, 1, 2  # how `row_encoder` writes a column's values
+
 # by pg_type.typname
 ENCODERS: dict[str, Callable[[object], bytes]] = {
     "text": _text, "varchar": _text, "jsonb": _jsonb, "timestamptz": _timestamptz, "int4": _int4, "int8": _int8,
@@ -68,17 +70,42 @@ ENCODERS: dict[str, Callable[[object], bytes]] = {
 
 
 def row_encoder(type_names: Sequence[str]) -> Callable[[Sequence[object]], bytes]:
-    """A function from a row's values (None = NULL) to its bytes, for columns of these types."""
+    """A function from a row's values (None = NULL) to its bytes, for columns of these types.
+
+    It runs once per loaded record, so the two commonest fields are written inline instead of through
+    their encoder's call: a `str` into a text column and `bytes` (JSON text already in UTF-8) into a
+    jsonb column, exactly the bytes `_text` and `_jsonb` give (tests/loading/test_copy_binary.py);
+    everything else (and every value of an unexpected type, which the encoder then refuses) goes
+    through `ENCODERS`. Measured by CPU time on dossier rows: 3.13 µs against 3.75 µs per row (BENCHMARKS.md).
+    """
     unknown = [name for name in type_names if name not in ENCODERS]
     if unknown:
         raise ValueError(f"no binary COPY encoder for column type(s) {', '.join(unknown)}")
-    encoders = tuple(ENCODERS[name] for name in type_names)
-    count = struct.pack("!h", len(encoders))
+    count = struct.pack("!h", len(type_names))
+    width = len(type_names)
+    # (kind, encoder) per column: kind 1 = text-like, 2 = jsonb, 0 = anything else
+    plan = tuple((_TEXT if name in ("text", "varchar") else _JSON if name == "jsonb" else _OTHER, ENCODERS[name])
+                 for name in type_names)
+    length, null, version = _LENGTH, NULL, b"\x01"
 
     def encode(values: Sequence[object]) -> bytes:
-        if len(values) != len(encoders):
-            raise ValueError(f"{len(values)} values for {len(encoders)} columns")
-        return count + b"".join([NULL if value is None else encoder(value)
-                                 for encoder, value in zip(encoders, values)])
+        if len(values) != width:
+            raise ValueError(f"{len(values)} values for {width} columns")
+        parts = [count]
+        append = parts.append
+        for (kind, encoder), value in zip(plan, values):
+            if value is None:
+                append(null)
+            elif kind == _TEXT and type(value) is str:
+                data = value.encode("utf-8")
+                append(length(len(data)))
+                append(data)
+            elif kind == _JSON and type(value) is bytes:
+                append(length(len(value) + 1))
+                append(version)
+                append(value)
+            else:
+                append(encoder(value))
+        return b"".join(parts)
 
     return encode

@@ -59,6 +59,9 @@ def parse_source_datetime(value: str) -> datetime:
 # Whether a `yyyyMMdd` names a real day, by the day: a load checks millions of dates over a few
 # hundred days. Bounded, so that a source sending garbage cannot grow it for ever.
 _DAY_IS_REAL: dict[str, bool] = {}
+# True when a `yyyyMMdd` is known to be a real day (None: not checked yet): the loaders' inline fast path.
+# Bound to the dict, which is cleared in place, never replaced.
+known_real_day = _DAY_IS_REAL.get
 
 
 def check_source_datetime(value: object) -> None:

@@ -176,3 +176,28 @@ def test_a_version_delivered_twice_in_one_round_is_stored_once(fresh, monkeypatc
     assert (result.counts.received, result.counts.loaded, result.counts.quarantined, result.counts.duplicate) \
         == (65, 50, 4, 11)
     assert scalar(conn, "select count(*) from raw.one_stop_shop__dossier") == 50
+
+
+def test_stored_hashes_are_the_stdlib_canonical_json_hashes_raw_already_holds(fresh):
+    """record_hash as the loader stores it (orjson bytes, inline COPY encoding) is the SHA-256 of the stdlib
+    canonical text every existing raw row was hashed from, for Vietnamese text, floats of every kind,
+    nested lists and nulls; so a re-delivered record is a duplicate, not a new version."""
+    import hashlib
+
+    extras = [
+        {"GhiChu": "Hồ sơ được chuyển từ hệ thống cũ – Bà Rịa–Vũng Tàu", "Ngày": None},
+        {"DiemDanhGia": [95.5, 1.0, 0.1, 1 / 3, -0.0, 1e-05, 1e16, 123456789012345.6, 5e-324, 2**63 - 1]},
+        {"Cay": [[], [None, [1, [2.5, ["Đỗ Thị Ánh"]]]], {"b": {"a": [None]}, "A": {}}]},
+        {"KyTu": "tab\t \"ngoặc\" \\ \u2028 😀 \x1f", "e-mail": "x+y@baria-vungtau.gov.vn", "v": "1.0000"},
+    ]
+    url, conn = fresh
+    records = [_dossier(i, **extra) for i, extra in enumerate(extras)]
+    result = load_batch(url.url, DOSSIER, iter(records), KEY)
+    assert result.status == "success" and result.counts.loaded == len(records), result.error
+    stored = dict(conn.execute("select dossier_code, record_hash from raw.one_stop_shop__dossier").fetchall())
+    for record in records:
+        before = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                                .encode("utf-8")).hexdigest()
+        assert stored[record["MaHoSo"]] == before
+    again = load_batch(url.url, DOSSIER, iter([dict(reversed(list(r.items()))) for r in records]), KEY)
+    assert (again.status, again.counts.loaded, again.counts.duplicate) == ("success", 0, len(records))

@@ -9,7 +9,8 @@ database, so the key never enters SQL.
 from __future__ import annotations
 
 from ioc_pipeline.loading.raw_entity import RawEntity, RecordRefused
-from ioc_pipeline.sources.formats import UnreadableValue, check_source_datetime, parse_source_datetime, pseudonymise
+from ioc_pipeline.sources.formats import (UnreadableValue, check_source_datetime, known_real_day, parse_source_datetime,
+                                          pseudonymise)
 
 DOSSIER_REQUIRED = ("MaHoSo", "MaTTHC", "MaDonViTiepNhan", "NgayCapNhat")
 DOSSIER_DATES = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
@@ -23,7 +24,7 @@ assert DOSSIER_DATES[-1] == "NgayCapNhat"
 def prepare_dossier(record: dict, pii_key: bytes) -> tuple:
     # The checks of `require_fields` and `read_datetime`, in the same order and with the same reasons,
     # written out: this runs for every record of every load. Dates that are only checked are not built.
-    get = record.get
+    get, known_day = record.get, known_real_day
     for field in DOSSIER_REQUIRED:
         value = get(field)
         if value is None or value == "":
@@ -31,6 +32,12 @@ def prepare_dossier(record: dict, pii_key: bytes) -> tuple:
     for field in CHECKED_DATES:
         value = get(field)
         if value is None or value == "":
+            continue
+        # `check_source_datetime`'s own fast path, inline (a call saved per date, five dates a record):
+        # 14 ASCII digits, a time within the day and a day already known to be real. Anything else,
+        # the legacy format included, takes the full check with its reasons.
+        if type(value) is str and len(value) == 14 and value.isdigit() and value.isascii() \
+                and value[8:10] < "24" and value[10:12] < "60" and value[12:14] < "60" and known_day(value[:8]):
             continue
         try:
             check_source_datetime(value)
