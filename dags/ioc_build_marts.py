@@ -13,6 +13,11 @@ Publication: dbt builds the marts in `marts_build` (dbt var `marts_schema`), whi
 see; the checkpoint validates them there; `publish_marts` then moves the complete, checked set into
 `marts` in one transaction (`ioc_pipeline/warehouse/publish.py`). A failed build or check leaves the
 previous set published; the dbt docs and the reports read the published `marts`.
+
+Batch-scoped data tests (issue 14): `test_watermark` runs first and records the build's load-batch
+watermark; the dbt tests over the raw dossiers then read only the batches after the last published
+build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/test_watermark.py`). `test_all_batches: true`
+in the run's conf tests every row.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ BUILD_SCHEMA = "marts_build"
 AS_OF = "{{ ioc_as_of(params, dag_run, triggering_asset_events) }}"
 # The run's label (the run command's, else Airflow's run id): dbt writes it beside every node result.
 RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
+# The batch watermark of the last published build (None: test every raw row), from the task below.
+TEST_SINCE_BATCH = "{{ ti.xcom_pull(task_ids='test_watermark') }}"
 
 
 @dag(
@@ -62,6 +69,15 @@ RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
     doc_md=__doc__,
 )
 def ioc_build_marts():
+    @task
+    def test_watermark() -> int | None:
+        from ioc_pipeline.airflow_glue.connections import warehouse_url
+        from ioc_pipeline.warehouse.test_watermark import begin_build
+
+        context = get_current_context()
+        test_all = bool((context["dag_run"].conf or {}).get("test_all_batches"))
+        return begin_build(warehouse_url(), run_label(context), test_all=test_all)
+
     dbt_build = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -78,7 +94,8 @@ def ioc_build_marts():
             should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL,
-                                                       "marts_schema": BUILD_SCHEMA}},
+                                                       "marts_schema": BUILD_SCHEMA,
+                                                       "test_since_batch": TEST_SINCE_BATCH}},
     )
 
     @task
@@ -150,7 +167,7 @@ def ioc_build_marts():
     quality = check_data_quality()
     published = publish_marts()
     auditors = write_auditors_page()
-    dbt_build >> quality >> published >> [auditors, dbt_docs]
+    test_watermark() >> dbt_build >> quality >> published >> [auditors, dbt_docs]
     [published, auditors] >> write_breakthrough_report()
 
 

@@ -3,6 +3,8 @@
 {#-
     Every top-level date of the current dossier versions that is present in the source must parse
     (parse_source_ts reads yyyyMMddHHmmss and dd/MM/yyyy HH:mm:ss only and gives null otherwise).
+    Batch-scoped (macros/new_batches.sql): with var test_since_batch set, only the versions of later
+    batches are parsed (index on raw batch_id); null tests every version.
     Returns the dossier code and the field name only, never the value's neighbours.
 -#}
 with
@@ -18,6 +20,7 @@ raw_dates as (
     cross join unnest(array[
         'NgayNopHoSo', 'NgayTiepNhan', 'NgayHenTra', 'NgayKetThucXuLy', 'NgayTra', 'NgayCapNhat'
     ]) as field_name
+    where {{ new_batches_predicate('batch_id') }}
 
 )
 

@@ -14,6 +14,10 @@ brings what a nightly extraction brings:
 | I6, I7  | -                                     | new dossiers (TINH online remote, XA counter)            |
 | I8      | finished early (10), TINH             | -                                                        |
 
+Also in batch 2, an agency version change: the department list brings a second version of HUYEN (in
+force from 01/09/2024, renamed), so I2 (accepted 3/9, no new version of its own) now belongs to another
+agency version: the incremental build must re-derive it (int_dossiers_classified is incremental too).
+
 `dbt build` (incremental) then snapshots int_dossiers_current, fct_dossier and the marts over it
 (kpi_online_rate_monthly, kpi_timeliness_monthly, dossier_watchlist); `dbt build --full-refresh`
 must give the same snapshot. The incremental run must really be one: a MERGE, and the rows of
@@ -49,6 +53,9 @@ SNAPSHOT_QUERIES = {
     "int_dossiers_current": "select * from intermediate.int_dossiers_current order by dossier_code",
     "int_dossier_status_history": "select * from intermediate.int_dossier_status_history"
                                   " order by dossier_code, version_number",
+    "int_dossiers_classified": "select * from intermediate.int_dossiers_classified order by dossier_code",
+    "int_repeat_applicants_monthly": "select * from intermediate.int_repeat_applicants_monthly"
+                                     " order by month, scope, scope_code",
     "fct_dossier": "select * from marts.fct_dossier order by dossier_code",
     "kpi_online_rate_monthly": "select * from marts.kpi_online_rate_monthly order by month, scope, scope_code",
     "kpi_timeliness_monthly": "select * from marts.kpi_timeliness_monthly order by month, scope, scope_code",
@@ -122,6 +129,12 @@ def departments() -> list[dict]:
     ]
 
 
+def departments_2() -> list[dict]:
+    """Batch 2's department list: HUYEN has a second version, in force from 01/09/2024."""
+    base = {"parentCode": None, "adminUnitCode": "77", "validTo": None, "level": "HUYEN"}
+    return [{**base, "code": HUYEN, "name": "UBND huyện Châu Đức (từ 9/2024)", "validFrom": "2024-09-01"}]
+
+
 def _load(url: str, entity, records: list[dict]):
     result = load_batch(url, entity, records, PII_KEY, run_label="test_incremental")
     assert result.status == "success" and result.counts.quarantined == 0, result
@@ -146,10 +159,10 @@ def _snapshot(url) -> dict[str, list[tuple]]:
         return {name: conn.execute(sql).fetchall() for name, sql in SNAPSHOT_QUERIES.items()}
 
 
-def _row_versions(url) -> dict[str, str]:
-    """xmin of each int_dossiers_current row: changes only when the row is rewritten."""
+def _row_versions(url, model: str = "int_dossiers_current") -> dict[str, str]:
+    """xmin of each row of an incremental model: changes only when the row is rewritten."""
     with psycopg.connect(url.url) as conn:
-        return dict(conn.execute("select dossier_code, xmin::text from intermediate.int_dossiers_current").fetchall())
+        return dict(conn.execute(f"select dossier_code, xmin::text from intermediate.{model}").fetchall())
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +177,11 @@ def builds(tmp_path_factory):
         assert first.counts.loaded == 7
         _dbt(url, work, "build_1", "build")
         rows_after_1 = _row_versions(url)
+        classified_after_1 = _row_versions(url, "int_dossiers_classified")
         with psycopg.connect(url.url) as conn:
             received_1 = conn.execute("select max(received_at) from raw.one_stop_shop__dossier").fetchone()[0]
 
+        _load(url.url, DEPARTMENT, departments_2())
         second = _load(url.url, DOSSIER, batch_2())
         assert (second.counts.loaded, second.counts.duplicate) == (6, 1)  # I2 again: not a new row
         with psycopg.connect(url.url) as conn:
@@ -174,6 +189,7 @@ def builds(tmp_path_factory):
                                 (second.batch_id,)).fetchone()[0] > received_1
         incremental_target = _dbt(url, work, "build_2", "build")
         rows_after_2 = _row_versions(url)
+        classified_after_2 = _row_versions(url, "int_dossiers_classified")
         incremental = _snapshot(url)
 
         _dbt(url, work, "build_full", "build", "--full-refresh")
@@ -181,6 +197,7 @@ def builds(tmp_path_factory):
         yield {
             "incremental": incremental, "full": full, "url": url,
             "rows_after_1": rows_after_1, "rows_after_2": rows_after_2,
+            "classified_after_1": classified_after_1, "classified_after_2": classified_after_2,
             "incremental_sql": next(incremental_target.glob("run/**/int_dossiers_current.sql")).read_text(),
         }
     finally:
@@ -201,6 +218,10 @@ def test_second_build_was_incremental(builds):
     # only dossiers with a new raw version were re-derived and merged
     assert {code for code in after if before.get(code) != after[code]} == {"I1", "I3", "I4", "I5", "I6", "I7"}
     assert before["I2"] == after["I2"] and before["I8"] == after["I8"]
+    # int_dossiers_classified: the same dossiers, and I2, whose agency (HUYEN) got a new version
+    before, after = builds["classified_after_1"], builds["classified_after_2"]
+    assert {code for code in after if before.get(code) != after[code]} == {"I1", "I2", "I3", "I4", "I5", "I6", "I7"}
+    assert before["I8"] == after["I8"]
 
 
 def test_incremental_results_hand_worked(builds):
@@ -212,7 +233,7 @@ def test_incremental_results_hand_worked(builds):
             " left join marts.dim_agency as d on f.agency_version_key = d.agency_version_key").fetchall()}
     utc = dt.timezone.utc
     assert rows["I1"][:3] == (9, 2, "late")
-    assert rows["I2"][:2] == (4, 1)
+    assert rows["I2"][:2] == (4, 1) and rows["I2"][4:] == ("in_force", dt.date(2024, 9, 1))
     assert rows["I3"][:3] == (9, 3, "early")  # the late-delivered older version does not win
     assert rows["I4"][:2] == (4, 2) and rows["I4"][3] == dt.datetime(2024, 9, 20, 10, 0, tzinfo=utc)
     assert rows["I5"][:2] == (2, 2) and rows["I5"][4:] == ("in_force", dt.date(2024, 10, 1))

@@ -74,3 +74,15 @@ create table if not exists audit.dbt_node_run (
 -- run_label): Cosmos runs one dbt invocation per node, so invocation_id alone does not group a run.
 alter table audit.dbt_node_run add column if not exists run_label text;
 create index if not exists dbt_node_run_run_label_idx on audit.dbt_node_run (run_label, finished_at);
+
+-- Batch-scoped data tests (issue 14, ioc_pipeline/warehouse/test_watermark.py): one row per build run,
+-- written before dbt starts. through_batch_id: every load batch up to it had finished (success, failed or
+-- abandoned: its rows visible or none) when the build began, so the build's tests saw all their rows.
+-- since_batch_id: the through_batch_id of the last PUBLISHED build (its tests passed), passed to dbt as
+-- var test_since_batch; null = that build tested every row.
+create table if not exists audit.dbt_test_watermark (
+    run_label         text        primary key,
+    since_batch_id    bigint,
+    through_batch_id  bigint      not null,
+    recorded_at       timestamptz not null default now()
+);
