@@ -52,7 +52,7 @@ from ioc_pipeline.loading.entities import DEPARTMENT, DOSSIER  # noqa: E402
 from ioc_pipeline.loading.raw_loader import load_batch  # noqa: E402
 from ioc_pipeline.warehouse.bootstrap import bootstrap  # noqa: E402
 from ioc_pipeline.warehouse.locate import ensure_database, locate  # noqa: E402
-from ioc_pipeline.warehouse.test_watermark import current_through  # noqa: E402
+from ioc_pipeline.warehouse.dbt_test_watermark import current_through  # noqa: E402
 
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"

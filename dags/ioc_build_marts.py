@@ -16,7 +16,7 @@ previous set published; the dbt docs and the reports read the published `marts`.
 
 Batch-scoped data tests (issue 14): `test_watermark` runs first and records the build's load-batch
 watermark; the dbt tests over the raw dossiers then read only the batches after the last published
-build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/test_watermark.py`). `test_all_batches: true`
+build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`). `test_all_batches: true`
 in the run's conf tests every row.
 """
 
@@ -72,7 +72,7 @@ def ioc_build_marts():
     @task
     def test_watermark() -> int | None:
         from ioc_pipeline.airflow_glue.connections import warehouse_url
-        from ioc_pipeline.warehouse.test_watermark import begin_build
+        from ioc_pipeline.warehouse.dbt_test_watermark import begin_build
 
         context = get_current_context()
         test_all = bool((context["dag_run"].conf or {}).get("test_all_batches"))

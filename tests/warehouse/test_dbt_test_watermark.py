@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ioc_pipeline.warehouse.test_watermark import begin_build
+from ioc_pipeline.warehouse.dbt_test_watermark import begin_build
 
 
 def _batch(db, status: str) -> int:
