@@ -38,6 +38,9 @@ HOUSE_DAGS = {"ioc_extract_sources", "ioc_extract_portal_metrics", "ioc_extract_
               # one per feeds/*.yml (dags/ioc_sector_feeds.py)
               "ioc_sector_feed__environment_air_quality", "ioc_sector_feed__health_facility_beds"}
 VN = pendulum.timezone("Asia/Ho_Chi_Minh")
+# bin/test runs these alone, after the parallel pass: the extraction's timeouts on the Celery worker
+# assume a machine not shared with another test process.
+pytestmark = pytest.mark.serial
 
 
 # ---- runs without a logical date (no stack) ----------------------------------------------------------
