@@ -12,6 +12,9 @@
         day may be another one now.
     Every column is a function of the dossier's current row, its agency's versions and the var
     status_6_pauses_clock: a change to that var or to this model's logic needs `--full-refresh`.
+    derived_at is the time of the run that (re-)derived the row (the transaction's start, now()):
+    incremental models downstream (int_dossier_month_end_states) take the rows derived after the
+    newest derived_at they have seen, so a run of theirs that fails is caught up by the next one.
 -#}
 {{
     config(
@@ -19,7 +22,10 @@
         unique_key='dossier_code',
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['dossier_code'], 'unique': True}],
+        indexes=[
+            {'columns': ['dossier_code'], 'unique': True},
+            {'columns': ['derived_at']},
+        ],
     )
 }}
 
@@ -256,7 +262,8 @@ final as (
         classified.versions_received,
         classified.source_updated_at,
         classified.received_at,
-        classified.batch_id
+        classified.batch_id,
+        now() as derived_at
 
     from classified
     left join agency_matched

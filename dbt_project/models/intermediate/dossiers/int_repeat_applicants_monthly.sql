@@ -45,32 +45,55 @@ first_months as (
 
 ),
 
+repeat_dossiers as (
+
+    -- the dossiers of repeat applicants, per month x applicant x agency (and its level) BEFORE the
+    -- fan-out into scopes (issue 14): "every dossier online remote" of a level or the province is
+    -- the bool_and of its agencies' bool_and
+    select
+        accepted.month,
+        accepted.applicant_key,
+        accepted.agency_code,
+        accepted.agency_level,
+        bool_and(accepted.is_online_remote) as is_online_remote_only
+    from accepted
+    inner join first_months
+        on first_months.applicant_key = accepted.applicant_key
+    where first_months.first_month < accepted.month
+    group by accepted.month, accepted.applicant_key, accepted.agency_code, accepted.agency_level
+
+),
+
 scoped as (
 
-    {{ dossier_kpi_scopes('accepted', ['month', 'applicant_key', 'is_online_remote']) }}
+    {{ dossier_kpi_scopes('repeat_dossiers', ['month', 'applicant_key', 'is_online_remote_only']) }}
 
 ),
 
 repeat_applicants as (
 
     select
-        scoped.month,
-        scoped.scope,
-        scoped.scope_code,
-        scoped.applicant_key,
-        bool_and(scoped.is_online_remote) as is_online_remote_only
+        month,
+        scope,
+        scope_code,
+        applicant_key,
+        bool_and(is_online_remote_only) as is_online_remote_only
     from scoped
-    inner join first_months
-        on first_months.applicant_key = scoped.applicant_key
-    where first_months.first_month < scoped.month
-    group by scoped.month, scoped.scope, scoped.scope_code, scoped.applicant_key
+    group by month, scope, scope_code, applicant_key
+
+),
+
+agency_months as (
+
+    select distinct month, agency_code, agency_level
+    from accepted
 
 ),
 
 scopes_with_dossiers as (
 
     select distinct month, scope, scope_code
-    from scoped
+    from ({{ dossier_kpi_scopes('agency_months', ['month']) }}) as agency_month_scopes
 
 ),
 

@@ -43,23 +43,28 @@ group_labels as (
 
 accepted as (
 
+    -- accepted dossiers counted per month x agency x level x flags BEFORE the fan-out into scopes
+    -- (issue 14): the scopes macro then copies a few thousand counted rows, not every dossier three
+    -- times
     select
         {{ vn_month('dossiers.accepted_at') }} as month,
         dossiers.agency_code,
         dossiers.agency_level,
         dossiers.is_online,
         dossiers.is_online_remote,
-        coalesce(procedures.fee_reduced_online, false) as is_fee_reduced
+        coalesce(procedures.fee_reduced_online, false) as is_fee_reduced,
+        count(*) as dossiers
     from dossiers
     left join procedures
         on dossiers.procedure_code = procedures.procedure_code
     where dossiers.is_accepted
+    group by 1, 2, 3, 4, 5, 6
 
 ),
 
 scoped as (
 
-    {{ dossier_kpi_scopes('accepted', ['month', 'is_online', 'is_online_remote', 'is_fee_reduced']) }}
+    {{ dossier_kpi_scopes('accepted', ['month', 'is_online', 'is_online_remote', 'is_fee_reduced', 'dossiers']) }}
 
 ),
 
@@ -93,9 +98,10 @@ counted as (
         scoped.scope,
         scoped.scope_code,
         procedure_groups.procedure_group,
-        count(*) as dossiers_accepted,
-        count(*) filter (where scoped.is_online) as dossiers_online,
-        count(*) filter (where scoped.is_online_remote) as dossiers_online_remote
+        sum(scoped.dossiers)::bigint as dossiers_accepted,
+        coalesce(sum(scoped.dossiers) filter (where scoped.is_online), 0)::bigint as dossiers_online,
+        coalesce(sum(scoped.dossiers) filter (where scoped.is_online_remote), 0)::bigint
+            as dossiers_online_remote
     from scoped
     inner join procedure_groups
         on procedure_groups.procedure_group = 'all'

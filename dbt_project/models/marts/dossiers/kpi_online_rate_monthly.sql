@@ -27,20 +27,25 @@ targets as (
 
 accepted as (
 
+    -- accepted dossiers counted per month x agency x level x flags BEFORE the fan-out into scopes
+    -- (issue 14): the scopes macro then copies a few thousand counted rows, not every dossier three
+    -- times
     select
         {{ vn_month('accepted_at') }} as month,
         agency_code,
         agency_level,
         is_online,
-        is_online_remote
+        is_online_remote,
+        count(*) as dossiers
     from dossiers
     where is_accepted
+    group by 1, 2, 3, 4, 5
 
 ),
 
 scoped as (
 
-    {{ dossier_kpi_scopes('accepted', ['month', 'is_online', 'is_online_remote']) }}
+    {{ dossier_kpi_scopes('accepted', ['month', 'is_online', 'is_online_remote', 'dossiers']) }}
 
 ),
 
@@ -66,9 +71,9 @@ counted as (
         month,
         scope,
         scope_code,
-        count(*) as dossiers_accepted,
-        count(*) filter (where is_online) as dossiers_online,
-        count(*) filter (where is_online_remote) as dossiers_online_remote
+        sum(dossiers)::bigint as dossiers_accepted,
+        coalesce(sum(dossiers) filter (where is_online), 0)::bigint as dossiers_online,
+        coalesce(sum(dossiers) filter (where is_online_remote), 0)::bigint as dossiers_online_remote
     from scoped
     group by month, scope, scope_code
 

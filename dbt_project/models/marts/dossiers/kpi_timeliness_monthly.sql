@@ -20,44 +20,50 @@
     int_dossier_status_history, the last received version whose NgayCapNhat is before T (before
     the first received version: that version's dates, no waiting status). Its acceptance, closure,
     status (waiting = 5, or 6 while var status_6_pauses_clock) and effective due date decide.
-    Each version is expanded into the month ends it is in force and open at (a generate_series per
-    version, a handful of months each), not a months x dossiers comparison. The agency and level
-    are the dossier's current ones (int_dossiers_classified); the finished counts are the current
-    version's NgayKetThucXuLy.
+    The agency and level are the dossier's current ones (int_dossiers_classified); the finished
+    counts are the current version's NgayKetThucXuLy.
+
+    How (issue 14): int_dossier_month_end_states (incremental, per dossier) holds each dossier's
+    current agency, level, acceptance/closure/finish months and timeliness (segment 0) and, per
+    version, the range of month ends at which it is in force and the dossier open (segments > 0:
+    first_month..last_month, last_month null = open ended), with its waiting status and due month.
+    This mart counts those rows per agency x level x flags, clips each range to the grid's bounds,
+    expands it into months (overdue at the end of month m: due_month <= m and not waiting), and only
+    then fans the counts out into the scopes: it reads a narrow table once and never every
+    (dossier, month end) row three times.
 
     Rows: a dense month x scope grid, every month from the first month with an accepted dossier to
     the last month with an acceptance or a closure, for every scope with an accepted dossier.
 -#}
 with
 
-dossiers as (
+states as (
 
-    select * from {{ ref('int_dossiers_classified') }}
+    select * from {{ ref('int_dossier_month_end_states') }}
 
 ),
 
 accepted as (
 
-    select * from dossiers
-    where is_accepted
+    -- the accepted dossiers (segment 0 of an accepted dossier has its accepted_month)
+    select * from states
+    where segment_number = 0
+        and accepted_month is not null
 
 ),
 
-history as (
+accepted_agencies as (
 
-    select * from {{ ref('int_dossier_status_history') }}
-    where is_accepted
+    select distinct agency_code, agency_level
+    from accepted
 
 ),
 
 bounds as (
 
     select
-        min({{ vn_month('accepted_at') }}) as first_month,
-        greatest(
-            max({{ vn_month('accepted_at') }}),
-            max({{ vn_month('closed_at') }})
-        ) as last_month
+        min(accepted_month) as first_month,
+        greatest(max(accepted_month), max(closed_month)) as last_month
     from accepted
 
 ),
@@ -76,43 +82,62 @@ months as (
 finished_in_month as (
 
     select
-        {{ vn_month('finished_at') }} as month,
+        finished_month as month,
         agency_code,
         agency_level,
         has_due_date,
         timeliness,
         false as is_open,
         false as is_overdue,
-        false as is_waiting
+        false as is_waiting,
+        count(*) as dossiers
     from accepted
-    where finished_at is not null
-        and is_finished
+    where finished_month is not null
+    group by finished_month, agency_code, agency_level, has_due_date, timeliness
+
+),
+
+open_segments as (
+
+    -- the versions' ranges of month ends, counted alike before they are expanded into months
+    select
+        first_month,
+        last_month,
+        due_month,
+        agency_code,
+        agency_level,
+        has_due_date,
+        is_waiting,
+        count(*) as dossiers
+    from states
+    where segment_number > 0
+    group by first_month, last_month, due_month, agency_code, agency_level, has_due_date, is_waiting
 
 ),
 
 open_at_month_end as (
 
-    -- each version x the month ends T (first moment of the next month) at which it is in force
-    -- (valid_from < T <= valid_to) and the dossier open (accepted_at < T <= closed_at): month m's
-    -- end is after instant x from m = the month of x on, and at or before instant y up to the
-    -- month before y's month
+    -- each range clipped to the grid's bounds (an open-ended range runs to its last month), one row
+    -- per month end; overdue at the end of month m: due day before the first day of m + 1, i.e.
+    -- due_month <= m, and not waiting
     select
         month_start::date as month,
-        dossiers.agency_code,
-        dossiers.agency_level,
-        history.due_at is not null as has_due_date,
+        open_segments.agency_code,
+        open_segments.agency_level,
+        open_segments.has_due_date,
         null::text as timeliness,
         true as is_open,
-        history.due_day < {{ month_start('month_start', 1) }} as is_past_due,
-        history.is_waiting
-    from history
-    inner join dossiers
-        on history.dossier_code = dossiers.dossier_code
+        coalesce(open_segments.due_month <= month_start::date and not open_segments.is_waiting, false)
+            as is_overdue,
+        open_segments.is_waiting,
+        sum(open_segments.dossiers)::bigint as dossiers
+    from open_segments
     cross join bounds
     cross join lateral {{ month_series(
-        "greatest(" ~ vn_month('greatest(history.valid_from, history.accepted_at)') ~ ", bounds.first_month)",
-        "least(" ~ month_start(vn_month('history.valid_to'), -1) ~ ", " ~ month_start(vn_month('history.closed_at'), -1) ~ ", bounds.last_month)"
+        "greatest(open_segments.first_month, bounds.first_month)",
+        "least(open_segments.last_month, bounds.last_month)"
     ) }} as month_start
+    group by 1, 2, 3, 4, 5, 6, 7, 8
 
 ),
 
@@ -120,17 +145,13 @@ events as (
 
     select * from finished_in_month
     union all
-    select
-        month, agency_code, agency_level, has_due_date, timeliness, is_open,
-        coalesce(is_past_due and not is_waiting, false) as is_overdue,
-        is_waiting
-    from open_at_month_end
+    select * from open_at_month_end
 
 ),
 
 scoped as (
 
-    {{ dossier_kpi_scopes('events', ['month', 'has_due_date', 'timeliness', 'is_open', 'is_overdue', 'is_waiting']) }}
+    {{ dossier_kpi_scopes('events', ['month', 'has_due_date', 'timeliness', 'is_open', 'is_overdue', 'is_waiting', 'dossiers']) }}
 
 ),
 
@@ -140,15 +161,15 @@ counted as (
         month,
         scope,
         scope_code,
-        count(*) filter (where has_due_date and timeliness is not null) as finished,
-        count(*) filter (where has_due_date and timeliness = 'early') as finished_early,
-        count(*) filter (where has_due_date and timeliness = 'on_time') as finished_on_time,
-        count(*) filter (where has_due_date and timeliness = 'late') as finished_late,
-        count(*) filter (where has_due_date and is_open) as open_at_month_end,
-        count(*) filter (where has_due_date and is_open and is_overdue) as overdue_at_month_end,
-        count(*) filter (where has_due_date and is_open and is_waiting) as waiting_at_month_end,
-        count(*) filter (where not has_due_date and not is_open) as finished_without_due_date,
-        count(*) filter (where not has_due_date and is_open) as open_without_due_date
+        coalesce(sum(dossiers) filter (where has_due_date and timeliness is not null), 0)::bigint as finished,
+        coalesce(sum(dossiers) filter (where has_due_date and timeliness = 'early'), 0)::bigint as finished_early,
+        coalesce(sum(dossiers) filter (where has_due_date and timeliness = 'on_time'), 0)::bigint as finished_on_time,
+        coalesce(sum(dossiers) filter (where has_due_date and timeliness = 'late'), 0)::bigint as finished_late,
+        coalesce(sum(dossiers) filter (where has_due_date and is_open), 0)::bigint as open_at_month_end,
+        coalesce(sum(dossiers) filter (where has_due_date and is_open and is_overdue), 0)::bigint as overdue_at_month_end,
+        coalesce(sum(dossiers) filter (where has_due_date and is_open and is_waiting), 0)::bigint as waiting_at_month_end,
+        coalesce(sum(dossiers) filter (where not has_due_date and not is_open), 0)::bigint as finished_without_due_date,
+        coalesce(sum(dossiers) filter (where not has_due_date and is_open), 0)::bigint as open_without_due_date
     from scoped
     group by month, scope, scope_code
 
@@ -156,9 +177,9 @@ counted as (
 
 scopes as (
 
-    -- every scope with an accepted dossier
+    -- every scope with an accepted dossier (the distinct agencies and levels first, then the fan-out)
     select distinct scope, scope_code
-    from ({{ dossier_kpi_scopes('accepted') }}) as accepted_scopes
+    from ({{ dossier_kpi_scopes('accepted_agencies') }}) as accepted_scopes
 
 ),
 
