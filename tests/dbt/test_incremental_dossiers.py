@@ -18,9 +18,12 @@ Also in batch 2, an agency version change: the department list brings a second v
 force from 01/09/2024, renamed), so I2 (accepted 3/9, no new version of its own) now belongs to another
 agency version: the incremental build must re-derive it (int_dossiers_classified is incremental too).
 
-`dbt build` (incremental) then snapshots int_dossiers_current, fct_dossier and the marts over it
-(kpi_online_rate_monthly, kpi_timeliness_monthly, dossier_watchlist); `dbt build --full-refresh`
-must give the same snapshot. The incremental run must really be one: a MERGE, and the rows of
+After batch 2 a build first stops after int_dossiers_classified (`dbt run` of the three intermediate
+dossier models only, as a nightly build that failed there); the next `dbt build` (incremental) must
+catch up int_dossier_month_end_states (it takes the dossiers by int_dossiers_classified.derived_at) and
+then snapshots int_dossiers_current, the other intermediate models, fct_dossier and the marts over
+it (kpi_online_rate_monthly, kpi_timeliness_monthly, kpi_fee_reduced_online_monthly,
+dossier_watchlist); `dbt build --full-refresh` must give the same snapshot (derived_at aside). The incremental run must really be one: a MERGE, and the rows of
 dossiers without a new version are not rewritten.
 """
 
@@ -53,14 +56,21 @@ SNAPSHOT_QUERIES = {
     "int_dossiers_current": "select * from intermediate.int_dossiers_current order by dossier_code",
     "int_dossier_status_history": "select * from intermediate.int_dossier_status_history"
                                   " order by dossier_code, version_number",
+    # derived_at is the time of the run that derived the row: the only column allowed to differ
     "int_dossiers_classified": "select * from intermediate.int_dossiers_classified order by dossier_code",
+    "int_dossier_month_end_states": "select * from intermediate.int_dossier_month_end_states"
+                                    " order by dossier_code, segment_number",
     "int_repeat_applicants_monthly": "select * from intermediate.int_repeat_applicants_monthly"
                                      " order by month, scope, scope_code",
     "fct_dossier": "select * from marts.fct_dossier order by dossier_code",
     "kpi_online_rate_monthly": "select * from marts.kpi_online_rate_monthly order by month, scope, scope_code",
     "kpi_timeliness_monthly": "select * from marts.kpi_timeliness_monthly order by month, scope, scope_code",
     "dossier_watchlist": "select * from marts.dossier_watchlist order by dossier_code",
+    "kpi_fee_reduced_online_monthly": "select * from marts.kpi_fee_reduced_online_monthly"
+                                      " order by month, scope, scope_code, procedure_group",
 }
+# columns that say when a row was derived, not what it holds: left out of the comparison
+RUN_TIME_COLUMNS = {"derived_at", "classified_derived_at"}
 
 
 def _dossier(code: str, agency: str, status: int, updated: str, **fields) -> dict:
@@ -155,14 +165,22 @@ def _dbt(url, work: Path, label: str, *args: str) -> Path:
 
 
 def _snapshot(url) -> dict[str, list[tuple]]:
+    snapshot = {}
     with psycopg.connect(url.url) as conn:
-        return {name: conn.execute(sql).fetchall() for name, sql in SNAPSHOT_QUERIES.items()}
+        for name, sql in SNAPSHOT_QUERIES.items():
+            cursor = conn.execute(sql)
+            keep = [i for i, column in enumerate(cursor.description) if column.name not in RUN_TIME_COLUMNS]
+            snapshot[name] = [tuple(row[i] for i in keep) for row in cursor.fetchall()]
+    return snapshot
 
 
 def _row_versions(url, model: str = "int_dossiers_current") -> dict[str, str]:
-    """xmin of each row of an incremental model: changes only when the row is rewritten."""
+    """xmin of each row of an incremental model: changes only when the row is rewritten (for a model
+    with several rows per dossier, the xmins of the dossier's rows)."""
     with psycopg.connect(url.url) as conn:
-        return dict(conn.execute(f"select dossier_code, xmin::text from intermediate.{model}").fetchall())
+        return dict(conn.execute(
+            f"select dossier_code, string_agg(xmin::text, ',' order by xmin::text)"
+            f" from intermediate.{model} group by dossier_code").fetchall())
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +196,7 @@ def builds(tmp_path_factory):
         _dbt(url, work, "build_1", "build")
         rows_after_1 = _row_versions(url)
         classified_after_1 = _row_versions(url, "int_dossiers_classified")
+        states_after_1 = _row_versions(url, "int_dossier_month_end_states")
         with psycopg.connect(url.url) as conn:
             received_1 = conn.execute("select max(received_at) from raw.one_stop_shop__dossier").fetchone()[0]
 
@@ -187,9 +206,14 @@ def builds(tmp_path_factory):
         with psycopg.connect(url.url) as conn:
             assert conn.execute("select min(received_at) from raw.one_stop_shop__dossier where batch_id = %s",
                                 (second.batch_id,)).fetchone()[0] > received_1
+        # a nightly build that stopped after int_dossiers_classified (the models downstream did not run):
+        # the next build must still take every dossier re-derived since their last run (derived_at)
+        _dbt(url, work, "build_2_stopped", "run", "--select",
+             "int_dossiers_current", "int_dossier_status_history", "int_dossiers_classified")
         incremental_target = _dbt(url, work, "build_2", "build")
         rows_after_2 = _row_versions(url)
         classified_after_2 = _row_versions(url, "int_dossiers_classified")
+        states_after_2 = _row_versions(url, "int_dossier_month_end_states")
         incremental = _snapshot(url)
 
         _dbt(url, work, "build_full", "build", "--full-refresh")
@@ -198,6 +222,7 @@ def builds(tmp_path_factory):
             "incremental": incremental, "full": full, "url": url,
             "rows_after_1": rows_after_1, "rows_after_2": rows_after_2,
             "classified_after_1": classified_after_1, "classified_after_2": classified_after_2,
+            "states_after_1": states_after_1, "states_after_2": states_after_2,
             "incremental_sql": next(incremental_target.glob("run/**/int_dossiers_current.sql")).read_text(),
         }
     finally:
@@ -220,6 +245,10 @@ def test_second_build_was_incremental(builds):
     assert before["I2"] == after["I2"] and before["I8"] == after["I8"]
     # int_dossiers_classified: the same dossiers, and I2, whose agency (HUYEN) got a new version
     before, after = builds["classified_after_1"], builds["classified_after_2"]
+    assert {code for code in after if before.get(code) != after[code]} == {"I1", "I2", "I3", "I4", "I5", "I6", "I7"}
+    assert before["I8"] == after["I8"]
+    # int_dossier_month_end_states: the dossiers int_dossiers_classified re-derived (derived_at watermark)
+    before, after = builds["states_after_1"], builds["states_after_2"]
     assert {code for code in after if before.get(code) != after[code]} == {"I1", "I2", "I3", "I4", "I5", "I6", "I7"}
     assert before["I8"] == after["I8"]
 
