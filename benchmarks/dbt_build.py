@@ -63,6 +63,8 @@ DOSSIER_MARTS = {
     "kpi_online_rate_monthly": "month, scope, scope_code",
     "kpi_timeliness_monthly": "month, scope, scope_code",
     "dossier_watchlist": "dossier_code",
+    "kpi_fee_reduced_online_monthly": "month, scope, scope_code, procedure_group",
+    "kpi_citizen_accounts_monthly": "month, scope, scope_code",
 }
 OPEN_NEXT = {2: 4, 4: 9, 5: 4, 6: 4}  # an open dossier's next status on the simulated day
 
