@@ -40,6 +40,7 @@ from ioc_pipeline.airflow_glue.assets import (
     RAW_SECTOR_FEEDS,
 )
 from ioc_pipeline.airflow_glue.dbt_docs import publish_dbt_docs
+from ioc_pipeline.airflow_glue.dbt_invocations import DBT_FLAGS, freeze_heap
 from ioc_pipeline.airflow_glue.dbt_profile import profile_config
 from ioc_pipeline.airflow_glue.run_window import as_of_day, as_of_params
 
@@ -93,9 +94,10 @@ def ioc_build_marts():
             # Tests that read two models (relationships) run once both are built.
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL,
-                                                       "marts_schema": BUILD_SCHEMA,
-                                                       "test_since_batch": TEST_SINCE_BATCH}},
+        # dbt's bookkeeping per node task kept small (ioc_pipeline/airflow_glue/dbt_invocations.py)
+        operator_args={"install_deps": False, "dbt_cmd_flags": DBT_FLAGS, "on_execute_callback": freeze_heap,
+                       "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL, "marts_schema": BUILD_SCHEMA,
+                                "test_since_batch": TEST_SINCE_BATCH}},
     )
 
     @task

@@ -69,3 +69,25 @@ def batch_row(conn, batch_id) -> dict:
     """One audit.load_batch row as a dict."""
     cur = conn.execute("select * from audit.load_batch where batch_id = %s", (batch_id,))
     return dict(zip([c.name for c in cur.description], cur.fetchone()))
+
+
+# The modules that take minutes (each drives whole `run` commands or several DAG runs), longest first.
+# bin/test hands test files to its two workers in collection order (`--no-loadscope-reorder`), so these
+# start first and the short files fill the gaps beside them, instead of one long file starting last and
+# running alone at the end. Measured by `bin/test --durations=40` (BENCHMARKS.md, "Test suite").
+LONGEST_FIRST = (
+    "tests/simulator/test_oracle_e2e.py",
+    "tests/runner/test_run_command.py",
+    "tests/runner/test_safe_run.py",
+    "tests/report/test_report_in_browser.py",
+    "tests/dags/test_build_publication.py",
+    "tests/dags/test_operator_dag.py",
+    "tests/dbt/test_incremental_dossiers.py",
+    "tests/dbt/test_batch_scoped_tests.py",
+    "tests/warehouse/test_publish_dbt.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: the rest keeps its order
