@@ -13,12 +13,7 @@
     that version's dates and no waiting status): its status (waiting = 5, or 6 while var
     status_6_pauses_clock), acceptance, closure and effective due date. A version received after A
     does not change the watchlist of A. Agency and procedure are the dossier's current ones.
-
-    JIT off (pre_hook `set local jit = off`, issue 14): PostgreSQL's row estimates here are far too
-    high (the intermediate tables' statistics lag behind a nightly merge), so it JIT-compiled this
-    query for 2.5-3 s of a 2-6 s run at 1 M dossiers; without JIT the run is that much shorter.
 -#}
-{{ config(pre_hook="set local jit = off") }}
 with
 
 dossiers as (

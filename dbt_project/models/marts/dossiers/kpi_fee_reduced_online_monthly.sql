@@ -19,12 +19,7 @@
     fee-reduced (it counts in 'all' only). No target: the 2024 plan sets none for this group.
     Rows: the dense grid of kpi_online_rate_monthly (every month from the first to the last month
     with an accepted dossier x every scope with an accepted dossier), for both groups.
-
-    JIT off (pre_hook `set local jit = off`, issue 14): PostgreSQL's row estimates here are far too
-    high (the intermediate tables' statistics lag behind a nightly merge), so it JIT-compiled this
-    query for 2.5-3 s of a 2-6 s run at 1 M dossiers; without JIT the run is that much shorter.
 -#}
-{{ config(pre_hook="set local jit = off") }}
 with
 
 dossiers as (

@@ -10,12 +10,7 @@
     Target: the seed `targets`, indicator b3_online_remote_rate, for the row's scope, scope_code
     and month; when there is none, the province target of that month. The 2024 plan is
     province-wide and every level and agency is held to it.
-
-    JIT off (pre_hook `set local jit = off`, issue 14): PostgreSQL's row estimates here are far too
-    high (the intermediate tables' statistics lag behind a nightly merge), so it JIT-compiled this
-    query for 2.5-3 s of a 2-6 s run at 1 M dossiers; without JIT the run is that much shorter.
 -#}
-{{ config(pre_hook="set local jit = off") }}
 with
 
 dossiers as (

@@ -34,12 +34,7 @@
 
     Rows: a dense month x scope grid, every month from the first month with an accepted dossier to
     the last month with an acceptance or a closure, for every scope with an accepted dossier.
-
-    JIT off (pre_hook `set local jit = off`, issue 14): PostgreSQL's row estimates here are far too
-    high (the intermediate tables' statistics lag behind a nightly merge), so it JIT-compiled this
-    query for 2.5-3 s of a 2-6 s run at 1 M dossiers; without JIT the run is that much shorter.
 -#}
-{{ config(pre_hook="set local jit = off") }}
 with
 
 dossier_months as (
