@@ -49,8 +49,8 @@ def watermark(warehouse_url: str, source: str, entity: str) -> datetime | None:
 
 def extract_dossiers(warehouse_url: str, endpoint: HttpEndpoint, interval_start: datetime, interval_end: datetime,
                      *, run_label: str | None = None, page_size: int = 500,
-                     policy: RetryPolicy | None = None) -> BatchResult:
-    client = OneStopShopClient(endpoint, page_size=page_size, policy=policy)
+                     policy: RetryPolicy | None = None, prefetch: bool = True) -> BatchResult:
+    client = OneStopShopClient(endpoint, page_size=page_size, policy=policy, prefetch=prefetch)
     # closing: if the load fails mid-stream, the client's prefetching thread is stopped and joined here,
     # not whenever the generator happens to be collected.
     with closing(client.dossiers(interval_start, interval_end)) as records:
