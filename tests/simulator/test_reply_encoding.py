@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from ioc_simulator.dossiers import generate_dossiers
+from ioc_simulator.faults import Faults
 from ioc_simulator.server import SimulatorServer, encode_reply, plain_json
 
 
@@ -95,10 +96,12 @@ def test_a_dossier_page_is_byte_identical():
     assert encode_reply(payload, True) == encode_reply(payload) == _stdlib(payload)
 
 
-@pytest.mark.parametrize("streaming", [False, True])
-def test_pages_over_http_are_the_standard_library_encoding_of_what_is_served(streaming):
+@pytest.mark.parametrize("streaming, faults", [(False, Faults()), (True, Faults()),
+                                               (True, Faults(duplicate_across_pages=True, extra_field=True))],
+                         ids=["materialised", "streaming (pre-encoded records)", "streaming, page-level faults"])
+def test_pages_over_http_are_the_standard_library_encoding_of_what_is_served(streaming, faults):
     lo, hi = datetime(2024, 7, 1), datetime(2025, 1, 1)
-    with SimulatorServer(streaming=streaming) as server:
+    with SimulatorServer(streaming=streaming, faults=faults) as server:
         served = server.window(lo, hi)
         assert len(served) > 150
         for page in (1, 2, 3):
@@ -107,6 +110,8 @@ def test_pages_over_http_are_the_standard_library_encoding_of_what_is_served(str
                                          "updated_to": "2025-01-01T00:00:00+07:00", "page": page, "page_size": 70},
                                  headers={"Authorization": f"Bearer {server.api_key}"}, timeout=30)
             assert reply.status_code == 200
-            expected = {"total": len(served), "page": page, "page_size": 70,
-                        "items": served[(page - 1) * 70:page * 70]}
+            items = served[(page - 1) * 70:page * 70]
+            if faults.duplicate_across_pages and page > 1:
+                items = [served[(page - 1) * 70 - 1], *items]
+            expected = {"total": len(served), "page": page, "page_size": 70, "items": items}
             assert reply.content == _stdlib(expected)
