@@ -16,7 +16,8 @@ overlap margin. The first reply of page 1 only gives `total`: page 1 is read aga
 request per interval of more than one page; a one-page interval is still one request).
 
 Prefetching (`prefetch`, on by default). The pages after the first are fetched by a background
-thread, at most `PREFETCH_PAGES` ahead, while the caller (the raw loader) works on the records
+thread, at most `PREFETCH_PAGES` decoded pages queued ahead (and one more fetched, waiting for
+room), while the caller (the raw loader) works on the records
 already received: the HTTP round trip, the source's encoding of the next page and the decoding of
 its JSON overlap the loader's hashing, validation and COPY instead of following them. The pages are
 requested in exactly the order above (page 1, then the last page down to page 1), one at a time, so
@@ -24,7 +25,7 @@ what the source sees is unchanged; the records are yielded in that same order. A
 after its retries ends the thread and its error is raised to the caller at that point of the stream,
 after the records of the pages before it; when the caller stops early (the loader failed, or closed
 the iterator) the thread is told to stop and joined, so no request is made after that but the one
-already under way.
+already under way (the join waits for it: up to the policy's read timeout if the source hangs).
 """
 
 from __future__ import annotations
