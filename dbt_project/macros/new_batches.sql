@@ -65,6 +65,30 @@
 {%- endmacro %}
 
 
+{#-
+    The same scope for a table that is a projection of int_dossiers_classified keyed by dossier_code
+    (fct_dossier: rebuilt in full every night, so its rows carry no derived_at of their own): the rows of
+    the dossiers whose int_dossiers_classified row was derived since then (read through that table's
+    derived_at index; the mart's primary key finds the rows). Placeholder __new_derived_dossiers__.
+-#}
+{% macro new_derived_dossiers_predicate(key_column='dossier_code') -%}
+    {%- set since = test_since_derived_at() -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        {%- set classified = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                             | selectattr('name', 'equalto', 'int_dossiers_classified') | list -%}
+        {%- if classified | length != 1 -%}
+            {{ exceptions.raise_compiler_error("new_derived_dossiers_predicate: model int_dossiers_classified not found") }}
+        {%- endif -%}
+        {{ key_column }} in (
+            select derived.dossier_code from {{ classified[0].relation_name }} as derived
+            where {{ new_derivations_predicate('derived.derived_at') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- dbt's get_where_subquery (a data test's `where` config), with the placeholders __new_batches__ and -#}
 {#- __new_derivations__ replaced by new_batches_predicate() / new_derivations_predicate() when the test runs. -#}
 {% macro get_where_subquery(relation) -%}
@@ -75,6 +99,9 @@
         {%- endif -%}
         {%- if '__new_derivations__' in where -%}
             {%- set where = where | replace('__new_derivations__', new_derivations_predicate()) -%}
+        {%- endif -%}
+        {%- if '__new_derived_dossiers__' in where -%}
+            {%- set where = where | replace('__new_derived_dossiers__', new_derived_dossiers_predicate()) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
