@@ -367,3 +367,38 @@ def test_the_nightly_build_runs_no_unit_test_and_every_scoped_test_passes(builds
                                                         if r["status"] not in ok]
     scoped = [r for r in results if r["unique_id"].startswith("test.") and "derived_at >=" in (r.get("compiled_code") or "")]
     assert len(scoped) >= 15
+
+
+def test_a_batch_that_commits_after_a_later_started_one_is_not_missed(builds, tmp_path):
+    """int_dossiers_current looks only at the dossiers with a raw version in a batch after the watermark
+    of its last run (through_batch_id: every batch up to it had finished). Batch A starts (its id is
+    allocated), B starts later and commits first, a build runs, then A commits: A's id is below B's, so a
+    watermark of "the highest batch seen" would miss A's dossier for ever. (Runs last: it changes the
+    database the other tests read.)"""
+    url = builds["url"]
+    with psycopg.connect(url.url) as conn:
+        batch_a = conn.execute(
+            "insert into audit.load_batch (source, entity, status) values ('one_stop_shop', 'dossier', 'running')"
+            " returning batch_id").fetchone()[0]
+    b = _load(url.url, DOSSIER, [_dossier("I6", TINH, 4, "20241022080000", NgayNopHoSo="20241020070000",
+                                          NgayTiepNhan="20241020080000", NgayHenTra="20241031170000")])
+    assert b.batch_id > batch_a
+    _dbt(url, tmp_path, "run_b", "run", "--select", "int_dossiers_current")
+    # A commits now: its rows carry A's (lower) batch_id. (Loaded as a batch of its own, then given A's id.)
+    late = _load(url.url, DOSSIER, [_dossier("I8", TINH, 10, "20240906150000", NgayTiepNhan="20240902090000",
+                                             NgayHenTra="20240906170000", NgayKetThucXuLy="20240904100000",
+                                             NgayTra="20240905150000")])
+    with psycopg.connect(url.url) as conn:
+        conn.execute("update raw.one_stop_shop__dossier set batch_id = %s where batch_id = %s",
+                     (batch_a, late.batch_id))
+        conn.execute("update audit.load_batch set status = 'success', finished_at = now() where batch_id = %s",
+                     (batch_a,))
+        through_b = conn.execute("select max(through_batch_id) from intermediate.int_dossiers_current").fetchone()[0]
+    assert through_b == batch_a - 1  # A was running: the watermark stopped below it
+    _dbt(url, tmp_path, "run_a", "run", "--select", "int_dossiers_current")
+    with psycopg.connect(url.url) as conn:
+        versions = dict(conn.execute("select dossier_code, versions_received from intermediate.int_dossiers_current"
+                                     " where dossier_code in ('I6', 'I8')").fetchall())
+        through_a = conn.execute("select max(through_batch_id) from intermediate.int_dossiers_current").fetchone()[0]
+    assert versions == {"I6": 2, "I8": 2}
+    assert through_a >= b.batch_id
