@@ -16,9 +16,9 @@ previous set published; the dbt docs and the reports read the published `marts`.
 
 Batch-scoped data tests (issue 14): `test_watermark` runs first and records the build's load-batch
 watermark; the dbt tests over the raw dossiers then read only the batches after the last published
-build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`), and the tests on the
-1 M-row intermediate dossier tables only the rows derived since the last published build started (dbt var
-`test_since_derived_at`). `test_all_batches: true` in the run's conf tests every row. The unit tests are left
+build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`), and the column tests of
+`int_dossiers_classified` and `fct_dossier` only the rows derived since the last published build started
+(dbt var `test_since_derived_at`). `test_all_batches: true` in the run's conf tests every row. The unit tests are left
 to CI (NIGHTLY_EXCLUDE).
 """
 
@@ -54,7 +54,7 @@ AS_OF = "{{ ioc_as_of(params, dag_run, triggering_asset_events) }}"
 # The run's label (the run command's, else Airflow's run id): dbt writes it beside every node result.
 RUN_LABEL = "{{ (dag_run.conf or {}).get('run_label') or run_id }}"
 # The batch watermark of the last published build (None: test every raw row), and its start (None: test
-# every derived row of the 1 M-row intermediate tables), from the task below.
+# every row of int_dossiers_classified and fct_dossier), from the task below.
 TEST_SINCE_BATCH = "{{ (ti.xcom_pull(task_ids='test_watermark') or {}).get('test_since_batch') }}"
 TEST_SINCE_DERIVED_AT = "{{ (ti.xcom_pull(task_ids='test_watermark') or {}).get('test_since_derived_at') }}"
 # What the nightly build leaves out of every dbt command (CI runs it: tests/dbt).

@@ -33,8 +33,8 @@
 
 
 {#-
-    Derived-row scoped data tests (issue 14, third round). The data tests on the 1 M-row intermediate
-    dossier tables look only at the rows (re-)derived since the last PUBLISHED build started: var
+    Derived-row scoped data tests (issue 14, third round). The column tests of the 1 M-row
+    int_dossiers_classified look only at the rows (re-)derived since the last PUBLISHED build started: var
     test_since_derived_at is that start (an ISO timestamp; ioc_pipeline/warehouse/dbt_test_watermark.py),
     and each row's derived_at is now() of the run that last wrote it. Every row derived before it was
     tested by a published build and is unchanged since (a rewrite sets a new derived_at). Null (default:

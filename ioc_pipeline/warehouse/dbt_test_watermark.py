@@ -21,10 +21,10 @@ How the build learns its `since`: before dbt starts, `begin_build` records the b
 `since` is null (test every row) when no build was published yet, or when the run asks for it
 (`test_all_batches` in the run's conf); a hand-run `dbt build` leaves the var null and tests everything.
 
-Derived-row scoped data tests (issue 14, third round). The data tests on the 1 M-row intermediate dossier
-tables (`int_dossiers_classified`, `int_dossiers_current`, `int_dossier_status_history`) read only the rows
-(re-)derived since the last published build STARTED (dbt var `test_since_derived_at`, the rows'
-`derived_at` column: `now()` of the run that last wrote the row). `begin_build` also records
+Derived-row scoped data tests (issue 14, third round). The column tests of the 1 M-row
+`int_dossiers_classified` and `fct_dossier` read only the rows (re-)derived since the last published build
+STARTED (dbt var `test_since_derived_at`, `int_dossiers_classified.derived_at`: `now()` of the run that
+last wrote the row; `fct_dossier` is a projection of it, see the models' YAML). `begin_build` also records
 `started_at` (kept when a retried task records again), before any dbt node of the run. Why it is sound:
 a publication needs every node of its run, tests included, to pass; that run's tests read every row
 derived since the previous published build started, so by induction every row derived before the last

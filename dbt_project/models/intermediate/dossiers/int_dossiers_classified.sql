@@ -22,12 +22,16 @@
     incremental models downstream (int_dossier_month_end_states) take the rows derived after the
     newest derived_at they have seen, so a run of theirs that fails is caught up by the next one.
 -#}
+{#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
+    statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
+    (issue 14, third round; as int_dossier_month_end_states). -#}
 {{
     config(
         materialized='incremental',
         unique_key='dossier_code',
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
+        pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
         indexes=[
             {'columns': ['dossier_code'], 'unique': True},
             {'columns': ['derived_at']},
@@ -122,37 +126,21 @@ agency_hashes as (
 
 ),
 
-{%- if is_incremental() %}
-
-changed_dossiers as materialized (
-
-    -- a new dossier or a new current version: derived in int_dossiers_current since this model's
-    -- last run (by its derived_at index)
-    select current_dossiers.dossier_code
-    from {{ ref('int_dossiers_current') }} as current_dossiers
-    where current_dossiers.derived_at > '{{ watermark }}'::timestamptz
-    {%- if changed_agencies %}
-
-    union
-
-    -- every dossier of an agency whose versions changed
-    select current_dossiers.dossier_code
-    from {{ ref('int_dossiers_current') }} as current_dossiers
-    where current_dossiers.agency_code in (
-        {%- for code in changed_agencies %}'{{ code | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
-    {%- endif %}
-
-),
-{%- endif %}
-
 dossiers as (
 
     select current_dossiers.*
     from {{ ref('int_dossiers_current') }} as current_dossiers
     {%- if is_incremental() %}
-    inner join changed_dossiers
-        on current_dossiers.dossier_code = changed_dossiers.dossier_code
+    -- a new dossier or a new current version: derived in int_dossiers_current since this model's last
+    -- run (its derived_at index; read once, not joined back by dossier_code: PostgreSQL, without
+    -- statistics on derived_at, expects a third of the table and would hash all 1 M rows for the join)
+    where current_dossiers.derived_at > '{{ watermark }}'::timestamptz
+        {%- if changed_agencies %}
+        -- every dossier of an agency whose versions changed
+        or current_dossiers.agency_code in (
+            {%- for code in changed_agencies %}'{{ code | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        )
+        {%- endif %}
     {%- endif %}
 
 ),
