@@ -134,6 +134,7 @@ SHARED_WORKER = {"tests/report/test_report_in_browser.py": "catch_up_run",
                  "tests/runner/test_run_command.py": "catch_up_run"}
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown in the serial pass (-p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile`, except that the files of SHARED_WORKER go to one worker together.
 
