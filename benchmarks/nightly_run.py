@@ -192,6 +192,7 @@ class ServerMeter:
         self.cpu: dict[int, float] = {}
         self.peak_sum_kb = 0
         self.peak_one_kb = 0
+        self.peak_temp = 0  # bytes of temporary files of these backends on disk at one time
         self._stop = threading.Event()
 
     @staticmethod
@@ -207,6 +208,7 @@ class ServerMeter:
 
     def __enter__(self) -> "ServerMeter":
         self._conn = psycopg.connect(self.admin_url, autocommit=True)
+        self._temp_dir = Path(self._conn.execute("show data_directory").fetchone()[0]) / "base" / "pgsql_tmp"
         self._base = {pid: s[0] for pid in self._pids() if (s := self._stat(pid))}
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -217,10 +219,33 @@ class ServerMeter:
             "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
             (self.database,)).fetchall()]
 
+    def _temp_bytes(self, pids: list[int]) -> int:
+        """Temporary files (sorts, hashes spilled to disk) of `pids`: pgsql_tmp<pid>.* (file sets are dirs)."""
+        prefixes = tuple(f"pgsql_tmp{pid}." for pid in pids)
+        total = 0
+        try:
+            entries = list(os.scandir(self._temp_dir))
+        except OSError:
+            return 0
+        for entry in entries:
+            if not entry.name.startswith(prefixes):
+                continue
+            try:
+                if entry.is_dir():
+                    total += sum(f.stat().st_size for f in os.scandir(entry.path))
+                else:
+                    total += entry.stat().st_size
+            except OSError:
+                pass
+        return total
+
     def _poll(self) -> None:
         while not self._stop.is_set():
             total = 0
-            for pid in self._pids():
+            pids = self._pids()
+            if pids:
+                self.peak_temp = max(self.peak_temp, self._temp_bytes(pids))
+            for pid in pids:
                 s = self._stat(pid)
                 if s is None:
                     continue
@@ -270,13 +295,14 @@ class Run:
         row = {"step": label, "wall": wall, "rss_mib": usage.ru_maxrss / 1024,
                "cpu": usage.ru_utime + usage.ru_stime, "server_cpu": meter.cpu_seconds,
                "server_anon_mib": meter.peak_sum_kb / 1024, "server_one_mib": meter.peak_one_kb / 1024,
+               "peak_temp_mib": meter.peak_temp / 2**20,
                "load": (load_before[0], os.getloadavg()[0]), "exit": child.returncode,
                **{k: stats_after[k] - stats_before[k] for k in DB_STATS}}
         self.rows.append(row)
         print(f"  {label}: {wall:.1f} s, peak RSS {row['rss_mib']:.0f} MiB, CPU {row['cpu']:.1f} s; server CPU "
               f"{row['server_cpu']:.1f} s, private {row['server_anon_mib']:.0f} MiB (one backend "
               f"{row['server_one_mib']:.0f}), temp {row['temp_bytes'] / 2**20:.0f} MiB in {row['temp_files']} "
-              f"files, blocks read {row['blks_read']:,}; load {load_before[0]:.1f} -> {row['load'][1]:.1f}"
+              f"files (at most {row['peak_temp_mib']:.0f} MiB at once), blocks read {row['blks_read']:,}; load {load_before[0]:.1f} -> {row['load'][1]:.1f}"
               + ("" if child.returncode == 0 else f"; EXIT {child.returncode}, see {log.name}"), flush=True)
         return row
 
@@ -327,13 +353,13 @@ def rebuild(run: Run, label: str, tag: str) -> list[dict]:
 def print_table(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
     print("| step | wall s | peak RSS MiB | CPU s | server CPU s | server private MiB (sum / one backend) "
-          "| temp MiB (files) | blocks read | load before → after |")
+          "| temp MiB written (files) / at once | blocks read | load before → after |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         print(f"| {r['step']}{'' if r['exit'] == 0 else ' (EXIT ' + str(r['exit']) + ')'} | {r['wall']:.1f} | "
               f"{r['rss_mib']:.0f} | {r['cpu']:.1f} | {r['server_cpu']:.1f} | "
               f"{r['server_anon_mib']:.0f} / {r['server_one_mib']:.0f} | "
-              f"{r['temp_bytes'] / 2**20:,.0f} ({r['temp_files']}) | {r['blks_read']:,} | "
+              f"{r['temp_bytes'] / 2**20:,.0f} ({r['temp_files']}) / {r['peak_temp_mib']:,.0f} | {r['blks_read']:,} | "
               f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |")
 
 
