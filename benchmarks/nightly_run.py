@@ -18,6 +18,9 @@ worker runs each task in a process of its own), measured from the outside with `
   c. the nightly `dbt build`, ONE dbt process, with the vars the build DAG passes (`as_of_date`,
      `run_label`, `marts_schema: marts_build`, `test_since_batch` from b). In Airflow Cosmos runs one dbt
      invocation per node instead (see BENCHMARKS.md for what that adds);
+  c2. (a probe, outside the night's total) one dbt invocation for one small node with the Cosmos node
+     tasks' flags (`dbt build --select dim_date --no-write-json`): what each of Cosmos's per-node
+     invocations costs beyond its SQL (Airflow's own task start-up not included);
   d. the mart checks (`run_mart_checks` over `marts_build`, `raise_on_critical`: `check_data_quality`);
   e. publication (`warehouse.publish.publish_marts`, with this build's manifest);
   f. the reports: the auditors' page and the leaders' report (`write_auditors_page`,
