@@ -16,8 +16,10 @@ worker runs each task in a process of its own), measured from the outside with `
   a2. the raw checks of that batch (`run_raw_checks`, the `check_one_stop_shop_dossiers` task);
   b. the test watermark (`dbt_test_watermark.begin_build`, the `test_watermark` task);
   c. the nightly `dbt build`, ONE dbt process, with the vars the build DAG passes (`as_of_date`,
-     `run_label`, `marts_schema: marts_build`, `test_since_batch` from b). In Airflow Cosmos runs one dbt
-     invocation per node instead (see BENCHMARKS.md for what that adds);
+     `run_label`, `marts_schema: marts_build`, and what b returned: `test_since_batch`, and since the
+     third round of issue 14 `test_since_derived_at`) and the DAG's `NIGHTLY_EXCLUDE` as `--exclude`
+     (read from dags/ioc_build_marts.py). In Airflow Cosmos runs one dbt invocation per node instead
+     (see BENCHMARKS.md for what that adds);
   c2. (a probe, outside the night's total) one dbt invocation for one small node with the Cosmos node
      tasks' flags (`dbt build --select dim_date --no-write-json`): what each of Cosmos's per-node
      invocations costs beyond its SQL (Airflow's own task start-up not included);
@@ -334,9 +336,28 @@ class Run:
         return row
 
 
-def build_vars(run_label: str, since: int | None) -> dict:
-    return {"as_of_date": dbtbench.AS_OF, "run_label": run_label, "marts_schema": "marts_build",
-            "test_since_batch": since}
+def build_vars(run_label: str, since: int | dict | None) -> dict:
+    """The vars the build DAG passes; `since` is what `begin_build` returned: the batch watermark (an int
+    or None), or, since the third round of issue 14, a dict of vars (test_since_batch, test_since_derived_at)."""
+    scoped = since if isinstance(since, dict) else {"test_since_batch": since}
+    return {"as_of_date": dbtbench.AS_OF, "run_label": run_label, "marts_schema": "marts_build", **scoped}
+
+
+def dag_excludes() -> list[str]:
+    """The build DAG's NIGHTLY_EXCLUDE (dbt selectors Cosmos leaves out of every node's dbt command), read
+    from dags/ioc_build_marts.py without importing Airflow; [] when the DAG has none."""
+    import ast
+
+    tree = ast.parse((ROOT / "dags" / "ioc_build_marts.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "NIGHTLY_EXCLUDE" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return []
+
+
+def exclude_args() -> list[str]:
+    excludes = dag_excludes()
+    return ["--exclude", *excludes] if excludes else []
 
 
 def rebuild(run: Run, label: str, tag: str) -> list[dict]:
@@ -344,8 +365,8 @@ def rebuild(run: Run, label: str, tag: str) -> list[dict]:
     url = run.url.url
     rows = [run.py_step(f"{tag}b. test watermark (test_all)", "watermark",
                         {"url": url, "run_label": label, "test_all": True})]
-    rows.append(run.dbt(f"{tag}c. dbt build --full-refresh (whole project)", "full", "build", "--full-refresh",
-                        vars=build_vars(label, None)))
+    rows.append(run.dbt(f"{tag}c. dbt build --full-refresh (whole project{' but ' + ' '.join(dag_excludes()) if dag_excludes() else ''})",
+                        "full", "build", "--full-refresh", *exclude_args(), vars=build_vars(label, None)))
     rows.append(run.py_step(f"{tag}d. mart checks (run_mart_checks on marts_build)", "mart_checks",
                             {"url": url, "run_label": label}))
     rows.append(run.py_step(f"{tag}e. publish_marts", "publish",
@@ -480,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
                     {"url": u, "batch_id": batch, "run_label": label})
         b = run.py_step("b. test watermark (begin_build)", "watermark", {"url": u, "run_label": label})
         since = (b.get("result") or {}).get("since")
-        run.dbt("c. nightly dbt build (one process)", "nightly", "build", vars=build_vars(label, since))
+        run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(), vars=build_vars(label, since))
         # what one Cosmos node task costs beyond its SQL: a dbt invocation for one tiny node, with the
         # node tasks' flags (ioc_pipeline/airflow_glue/dbt_invocations.py); Airflow's own task start-up
         # is not in it
