@@ -1,7 +1,7 @@
 """How fast dossiers go from the source API over HTTP into raw. Prints figures; not a test.
 
     .venv/bin/python benchmarks/extract_dossiers.py [--rows 1000000] [--by year|quarter|month]
-        [--page-size 1000] [--seed 2024] [--keep]
+        [--page-size 1000] [--seed 2024] [--keep] [--no-prefetch]
 
 1. Starts the simulator in a separate process (`python -m ioc_pipeline simulate --dossiers N --from
    2024-01-01 --to 2025-01-01` on free loopback ports, streaming mode), reads its
@@ -13,8 +13,10 @@
    default) or interval after interval (`--by quarter|month`, as a catch-up would). Reports rows/s end
    to end, the time spent waiting for the source (HTTP + JSON decoding, measured around the record
    iterator) and the rest (validation, hashing, COPY, insert), the time to the first page (the
-   simulator generates a window's records on its first page request), the peak RSS of this process
-   (`ru_maxrss`) and of the simulator process (`VmHWM`).
+   simulator generates a window's records on its first page request), the CPU seconds of this process
+   and of the simulator from the first record on, the peak RSS of this process (`ru_maxrss`) and of
+   the simulator process (`VmHWM`). The client prefetches pages (a background thread, see
+   `OneStopShopClient`) unless `--no-prefetch`.
 4. Side by side, in the same run: PostgreSQL's own `\\copy` (psql) of the same rows (raw's loaded
    columns, dumped to a COPY text file after the extraction) into a logged table shaped like raw, and
    the ratio of the extraction's rate from the first record on to it. Every figure carries the load
@@ -82,6 +84,20 @@ def child_hwm_mib(pid: int) -> float | None:
     return None
 
 
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> str:
     return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
@@ -109,9 +125,11 @@ def intervals(by: str) -> list[tuple[datetime, datetime]]:
 class TimedSource:
     """Wraps `OneStopShopClient.dossiers` to measure the time spent waiting for the source."""
 
-    def __init__(self):
+    def __init__(self, simulator_pid: int | None = None):
         self.wait = 0.0
         self.first_record_after: float | None = None
+        self.simulator_pid = simulator_pid
+        self.cpu_at_first_record: tuple[float, float | None] | None = None  # (this process, simulator)
         self._original = OneStopShopClient.dossiers
 
     def install(self) -> None:
@@ -131,6 +149,8 @@ class TimedSource:
                 timer.wait += now - t0
                 if timer.first_record_after is None:
                     timer.first_record_after = now - started
+                    if timer.cpu_at_first_record is None:
+                        timer.cpu_at_first_record = (own_cpu(), process_cpu(timer.simulator_pid or 0))
                 yield record
 
         OneStopShopClient.dossiers = dossiers
@@ -144,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="client read timeout, seconds")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--no-prefetch", action="store_true",
+                        help="the client fetches each page when the loader asks for it (as before prefetching)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -165,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(url.url) as conn:
             pg_version = conn.execute("select version()").fetchone()[0]
         policy = RetryPolicy(timeout=args.timeout)
-        timer = TimedSource()
+        timer = TimedSource(simulator.pid)
         timer.install()
         rss_before = peak_rss_mib()
         print(f"database {url.redacted()}, {args.rows:,} dossiers expected, by {args.by}, "
@@ -177,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             timer.first_record_after = None
             t0 = time.perf_counter()
             result = extract_dossiers(url.url, endpoint, lo, hi, page_size=args.page_size, policy=policy,
-                                      run_label="benchmark")
+                                      run_label="benchmark", prefetch=not args.no_prefetch)
             seconds = time.perf_counter() - t0
             if result.status != "success":
                 raise SystemExit(f"batch {lo:%Y-%m-%d}..{hi:%Y-%m-%d} failed: {result.error}")
@@ -189,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(first page after {timer.first_record_after or 0:.1f} s); peak RSS {peak_rss_mib():.0f} MiB, "
                   f"simulator {child_hwm_mib(simulator.pid) or 0:.0f} MiB", flush=True)
         total = time.perf_counter() - started
+        cpu_end = (own_cpu(), process_cpu(simulator.pid))
         rss_after = peak_rss_mib()
         sim_hwm = child_hwm_mib(simulator.pid)
         with psycopg.connect(url.url) as conn:
@@ -226,9 +249,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- side by side: psql \\copy of the same {in_raw:,} rows into a raw-shaped table (PK + index): "
               f"{copy_seconds:.1f} s = {in_raw / copy_seconds:,.0f} rows/s [{load_copy}]; extraction from the "
               f"first record on / \\copy = {(received / paging) / (in_raw / copy_seconds):.2f}×")
-        print(f"- of the whole, waiting on the source iterator (HTTP, simulator's JSON encoding, client JSON "
-              f"decoding, incl. first pages): {timer.wait:.1f} s; loader's own work (hash, validate, COPY, "
-              f"insert): {total - timer.wait:.1f} s")
+        print(f"- of the whole, the loader waiting on the source iterator (incl. first pages; without "
+              f"prefetching: HTTP, the simulator's JSON encoding, client JSON decoding; with it, only what "
+              f"the fetching thread had not got ready): {timer.wait:.1f} s; loader's own work (hash, validate, "
+              f"COPY, insert): {total - timer.wait:.1f} s")
+        if timer.cpu_at_first_record and None not in timer.cpu_at_first_record + cpu_end:
+            (own0, sim0), (own1, sim1) = timer.cpu_at_first_record, cpu_end
+            print(f"- CPU from the first record on (first interval's): this process {own1 - own0:.1f} s, "
+                  f"simulator {sim1 - sim0:.1f} s ({(sim1 - sim0) / max(received, 1) * 1e6:.1f} ms per 1000 "
+                  f"records); before it, simulator {sim0:.1f} s")
         print(f"- peak RSS of this (extracting) process: {rss_before:.0f} MiB before, {rss_after:.0f} MiB after")
         print(f"- peak RSS of the simulator process (VmHWM): {sim_hwm or 0:.0f} MiB")
         print(f"- raw.one_stop_shop__dossier: {size / 2**20:,.0f} MiB with indexes")

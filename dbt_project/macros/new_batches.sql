@@ -32,13 +32,76 @@
 {%- endmacro %}
 
 
-{#- dbt's get_where_subquery (a data test's `where` config), with the placeholder __new_batches__ -#}
-{#- replaced by new_batches_predicate() when the test runs. -#}
+{#-
+    Derived-row scoped data tests (issue 14, third round). The column tests of the 1 M-row
+    int_dossiers_classified look only at the rows (re-)derived since the last PUBLISHED build started: var
+    test_since_derived_at is that start (an ISO timestamp; ioc_pipeline/warehouse/dbt_test_watermark.py),
+    and each row's derived_at is now() of the run that last wrote it. Every row derived before it was
+    tested by a published build and is unchanged since (a rewrite sets a new derived_at). Null (default:
+    a hand-run or full build, `--vars '{test_since_derived_at: null}'`) tests every row.
+    A data test opts in with `where: "__new_derivations__"` (in the models' YAML, which says why the
+    test is sound when scoped).
+-#}
+{% macro test_since_derived_at() -%}
+    {%- set value = var('test_since_derived_at', none) -%}
+    {%- if value is none or (value | string | trim | lower) in ('', 'none', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([+-][0-9]{2}(:?[0-9]{2})?|Z)', text) -%}
+        {{ exceptions.raise_compiler_error("var test_since_derived_at must be an ISO timestamp with its time zone or null, not " ~ text) }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+
+{% macro new_derivations_predicate(derived_column='derived_at') -%}
+    {%- set since = test_since_derived_at() -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        {{ derived_column }} >= '{{ since }}'::timestamptz
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The same scope for a table that is a projection of int_dossiers_classified keyed by dossier_code
+    (fct_dossier: rebuilt in full every night, so its rows carry no derived_at of their own): the rows of
+    the dossiers whose int_dossiers_classified row was derived since then (read through that table's
+    derived_at index; the mart's primary key finds the rows). Placeholder __new_derived_dossiers__.
+-#}
+{% macro new_derived_dossiers_predicate(key_column='dossier_code') -%}
+    {%- set since = test_since_derived_at() -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        {%- set classified = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                             | selectattr('name', 'equalto', 'int_dossiers_classified') | list -%}
+        {%- if classified | length != 1 -%}
+            {{ exceptions.raise_compiler_error("new_derived_dossiers_predicate: model int_dossiers_classified not found") }}
+        {%- endif -%}
+        {{ key_column }} in (
+            select derived.dossier_code from {{ classified[0].relation_name }} as derived
+            where {{ new_derivations_predicate('derived.derived_at') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- dbt's get_where_subquery (a data test's `where` config), with the placeholders __new_batches__ and -#}
+{#- __new_derivations__ replaced by new_batches_predicate() / new_derivations_predicate() when the test runs. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- if '__new_batches__' in where -%}
             {%- set where = where | replace('__new_batches__', new_batches_predicate()) -%}
+        {%- endif -%}
+        {%- if '__new_derivations__' in where -%}
+            {%- set where = where | replace('__new_derivations__', new_derivations_predicate()) -%}
+        {%- endif -%}
+        {%- if '__new_derived_dossiers__' in where -%}
+            {%- set where = where | replace('__new_derived_dossiers__', new_derived_dossiers_predicate()) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

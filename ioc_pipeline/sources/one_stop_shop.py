@@ -14,12 +14,26 @@ once), never skipped; only the changed dossier itself can be missed in this pass
 (NgayCapNhat = now, after this interval's end) is in the next interval, which reaches back by the
 overlap margin. The first reply of page 1 only gives `total`: page 1 is read again last (one extra
 request per interval of more than one page; a one-page interval is still one request).
+
+Prefetching (`prefetch`, on by default). The pages after the first are fetched by a background
+thread, at most `PREFETCH_PAGES` decoded pages queued ahead (and one more fetched, waiting for
+room), while the caller (the raw loader) works on the records
+already received: the HTTP round trip, the source's encoding of the next page and the decoding of
+its JSON overlap the loader's hashing, validation and COPY instead of following them. The pages are
+requested in exactly the order above (page 1, then the last page down to page 1), one at a time, so
+what the source sees is unchanged; the records are yielded in that same order. A page that fails
+after its retries ends the thread and its error is raised to the caller at that point of the stream,
+after the records of the pages before it; when the caller stops early (the loader failed, or closed
+the iterator) the thread is told to stop and joined, so no request is made after that but the one
+already under way (the join waits for it: up to the policy's read timeout if the source hangs).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import queue
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -32,10 +46,14 @@ from ioc_pipeline.sources.http import HttpEndpoint, RetryPolicy, SourceError, se
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
+# Pages fetched ahead of the one being read (about 1 MB of JSON, a few MB decoded, each at page_size 1000).
+PREFETCH_PAGES = 2
+_PAGE, _FAILED, _DONE = "page", "failed", "done"
 
 
 class OneStopShopClient:
-    def __init__(self, endpoint: HttpEndpoint, page_size: int = 500, policy: RetryPolicy | None = None):
+    def __init__(self, endpoint: HttpEndpoint, page_size: int = 500, policy: RetryPolicy | None = None,
+                 prefetch: bool = True):
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
         self.endpoint = endpoint
@@ -44,6 +62,8 @@ class OneStopShopClient:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {endpoint.password or ''}"
         self.pages_read = 0
+        self.prefetch = prefetch
+        self.prefetch_thread: threading.Thread | None = None  # the last one started (tests join it)
 
     def dossiers(self, updated_from: datetime, updated_to: datetime) -> Iterator[object]:
         """Every record changed in `[updated_from, updated_to)`, the last page first (see the module doc)."""
@@ -54,8 +74,61 @@ class OneStopShopClient:
         if last_page == 1:
             yield from items
             return
-        for page in range(last_page, 0, -1):
-            yield from self._items(self._page(updated_from, updated_to, page), page)
+        pages = range(last_page, 0, -1)
+        if not self.prefetch:
+            for page in pages:
+                yield from self._items(self._page(updated_from, updated_to, page), page)
+            return
+        yield from self._prefetched(updated_from, updated_to, pages)
+
+    def _prefetched(self, updated_from: datetime, updated_to: datetime, pages: range) -> Iterator[object]:
+        """The records of `pages`, in order, fetched by a background thread (see the module doc)."""
+        ready: queue.Queue = queue.Queue(maxsize=PREFETCH_PAGES)
+        stop = threading.Event()
+
+        def hand_over(message: tuple) -> bool:
+            while not stop.is_set():
+                try:
+                    ready.put(message, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def fetch() -> None:
+            try:
+                for page in pages:
+                    if stop.is_set():
+                        return
+                    items = self._items(self._page(updated_from, updated_to, page), page)
+                    if not hand_over((_PAGE, items)):
+                        return
+            except BaseException as exc:  # raised to the caller where the stream stands
+                hand_over((_FAILED, exc))
+                return
+            hand_over((_DONE, None))
+
+        thread = threading.Thread(target=fetch, name="one_stop_shop prefetch", daemon=True)
+        self.prefetch_thread = thread
+        thread.start()
+        try:
+            while True:
+                try:
+                    kind, content = ready.get(timeout=1.0)
+                except queue.Empty:
+                    if thread.is_alive() or not ready.empty():
+                        continue
+                    raise SourceError("the page prefetching thread ended without a word") from None
+                if kind == _PAGE:
+                    yield from content
+                elif kind == _FAILED:
+                    raise content
+                else:
+                    return
+        finally:
+            stop.set()
+            # A request under way ends by itself (answer or timeout); nothing is fetched after it.
+            thread.join(timeout=self.policy.timeout + 5)
 
     @staticmethod
     def _items(body: dict, page: int) -> list:

@@ -7,6 +7,7 @@ may have been missed (reach back by an overlap margin; the raw layer stores a ve
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 
 import psycopg
@@ -48,7 +49,10 @@ def watermark(warehouse_url: str, source: str, entity: str) -> datetime | None:
 
 def extract_dossiers(warehouse_url: str, endpoint: HttpEndpoint, interval_start: datetime, interval_end: datetime,
                      *, run_label: str | None = None, page_size: int = 500,
-                     policy: RetryPolicy | None = None) -> BatchResult:
-    client = OneStopShopClient(endpoint, page_size=page_size, policy=policy)
-    return load_batch(warehouse_url, DOSSIER, client.dossiers(interval_start, interval_end), config.pii_hash_key(),
-                      interval_start=interval_start, interval_end=interval_end, run_label=run_label)
+                     policy: RetryPolicy | None = None, prefetch: bool = True) -> BatchResult:
+    client = OneStopShopClient(endpoint, page_size=page_size, policy=policy, prefetch=prefetch)
+    # closing: if the load fails mid-stream, the client's prefetching thread is stopped and joined here,
+    # not whenever the generator happens to be collected.
+    with closing(client.dossiers(interval_start, interval_end)) as records:
+        return load_batch(warehouse_url, DOSSIER, records, config.pii_hash_key(),
+                          interval_start=interval_start, interval_end=interval_end, run_label=run_label)

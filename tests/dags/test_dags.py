@@ -35,7 +35,9 @@ print(json.dumps({
     "dags": {d.dag_id: {"tags": sorted(d.tags), "owner": d.owner,
                         "retries": [t.retries for t in d.tasks],
                         "tasks": sorted(t.task_id for t in d.tasks),
-                        "doc": bool(d.doc_md)} for d in bag.dags.values()},
+                        "doc": bool(d.doc_md),
+                        "dbt_excludes": {t.task_id: str(getattr(t, "exclude", None)) for t in d.tasks
+                                         if t.task_id.startswith("dbt.")}} for d in bag.dags.values()},
 }))
 """
     env = {**os.environ, **config.QUIET_ENV, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -74,3 +76,12 @@ def test_each_source_is_its_own_task_and_dbt_is_rendered_per_model(dagbag):
     assert "check_data_quality" in build and "generate_dbt_docs" in build and "publish_marts" in build
     assert any(t.startswith("dbt.fct_dossier") for t in build)
     assert any(t.startswith("dbt.kpi_online_rate_monthly") for t in build)
+
+
+def test_the_nightly_build_leaves_unit_tests_to_ci(dagbag):
+    """Every dbt command of the build DAG excludes the unit tests (issue 14: they test logic, not data);
+    tests/dbt/test_dbt_project.py runs them all in CI (a `dbt build` without the exclusion)."""
+    excludes = dagbag["dags"]["ioc_build_marts"]["dbt_excludes"]
+    assert any(t.startswith("dbt.fct_dossier") for t in excludes)
+    missing = {task: exclude for task, exclude in excludes.items() if "resource_type:unit_test" not in exclude}
+    assert not missing, missing

@@ -247,7 +247,7 @@ def warehouse(tmp_path_factory):
 def built(warehouse, tmp_path_factory):
     """Runs `dbt build` on the test database; returns the database name."""
     assert DBT_EXECUTABLE.exists(), f"dbt not found next to the interpreter: {DBT_EXECUTABLE}"
-    work = tmp_path_factory.mktemp("dbt")
+    work = tmp_path_factory.mktemp("dbt_project_build")
     env = {
         **os.environ,
         **warehouse.dbt_env(),
@@ -408,6 +408,19 @@ def test_node_results_are_audited(db):
     # every result carries the run it belongs to (var run_label), so results group by run
     assert db.execute("select array_agg(distinct run_label) from audit.dbt_node_run").fetchone()[0] == [
         "test-build-1"]
+
+
+def test_ci_runs_every_unit_test(db, tmp_path_factory):
+    """The nightly build DAG leaves the unit tests out (dags/ioc_build_marts.py, NIGHTLY_EXCLUDE): this
+    build (CI) must run every unit test of the project, and the `built` fixture fails if one fails."""
+    manifests = list(tmp_path_factory.getbasetemp().glob("dbt_project_build[0-9]*/target/manifest.json"))
+    assert len(manifests) == 1, manifests
+    unit_tests = set(json.loads(manifests[0].read_text())["unit_tests"])
+    assert len(unit_tests) >= 40
+    ran = dict(db.execute(
+        "select node_id, status from audit.dbt_node_run where resource_type = 'unit_test'").fetchall())
+    assert set(ran) == unit_tests
+    assert set(ran.values()) == {"pass"}
 
 
 def test_every_mart_table_and_column_carries_its_description_as_a_comment(db):

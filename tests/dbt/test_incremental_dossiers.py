@@ -18,9 +18,12 @@ Also in batch 2, an agency version change: the department list brings a second v
 force from 01/09/2024, renamed), so I2 (accepted 3/9, no new version of its own) now belongs to another
 agency version: the incremental build must re-derive it (int_dossiers_classified is incremental too).
 
-After batch 2 a build first stops after int_dossiers_classified (`dbt run` of the three intermediate
-dossier models only, as a nightly build that failed there); the next `dbt build` (incremental) must
-catch up int_dossier_month_end_states (it takes the dossiers by int_dossiers_classified.derived_at) and
+After batch 2 a build first stops after int_dossiers_current (`dbt run` of that model only), then one
+stops after int_dossiers_classified (`dbt run` of int_dossier_status_history and int_dossiers_classified,
+which must catch up what int_dossiers_current derived: they take the dossiers by its derived_at), as
+nightly builds that failed there; the next `dbt build` (incremental, as the build DAG runs it: no unit
+tests, data tests scoped) must catch up int_dossier_month_end_states (it takes the dossiers by
+int_dossiers_classified.derived_at) and
 then snapshots int_dossiers_current, the other intermediate models, fct_dossier and the marts over
 it (kpi_online_rate_monthly, kpi_timeliness_monthly, kpi_fee_reduced_online_monthly,
 dossier_watchlist); `dbt build --full-refresh` must give the same snapshot (derived_at aside). The incremental run must really be one: a MERGE, and the rows of
@@ -30,6 +33,7 @@ dossiers without a new version are not rewritten.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -69,8 +73,8 @@ SNAPSHOT_QUERIES = {
     "kpi_fee_reduced_online_monthly": "select * from marts.kpi_fee_reduced_online_monthly"
                                       " order by month, scope, scope_code, procedure_group",
 }
-# columns that say when a row was derived, not what it holds: left out of the comparison
-RUN_TIME_COLUMNS = {"derived_at", "classified_derived_at"}
+# columns that say when (by which run) a row was derived, not what it holds: left out of the comparison
+RUN_TIME_COLUMNS = {"derived_at", "classified_derived_at", "current_derived_at", "through_batch_id"}
 
 
 def _dossier(code: str, agency: str, status: int, updated: str, **fields) -> dict:
@@ -151,17 +155,67 @@ def _load(url: str, entity, records: list[dict]):
     return result
 
 
-def _dbt(url, work: Path, label: str, *args: str) -> Path:
+def _dbt(url, work: Path, label: str, *args: str, extra_vars: dict | None = None, check: bool = True) -> Path:
     target = work / label
     env = {**os.environ, **url.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
     command = [str(DBT_EXECUTABLE), *args,
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(target), "--log-path", str(work / "logs"),
-               "--vars", f"{{as_of_date: '{AS_OF}'}}", "--no-use-colors"]
+               "--vars", json.dumps({"as_of_date": AS_OF, **(extra_vars or {})}), "--no-use-colors"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
-    assert "ERROR=0" in result.stdout
+    if check:
+        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
+        assert "ERROR=0" in result.stdout
     return target
+
+
+def _test_failures(target: Path) -> dict[str, int]:
+    """failing rows per data test of a `dbt test` run (its run_results.json), by test name prefix."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: r["failures"] or 0 for r in results if r["unique_id"].startswith("test.")}
+
+
+# a scoped data test of each intermediate dossier table, and how to break the rows it reads
+# (a failing not_null / relationships test has one failing row per broken row)
+CORRUPTIONS = {
+    "not_null_int_dossiers_classified_is_online": ("intermediate.int_dossiers_classified", "is_online", "null"),
+    "relationships_int_dossiers_classified_agency_version_key": (
+        "intermediate.int_dossiers_classified", "agency_version_key", "'bogus'"),
+}
+# fct_dossier is rebuilt in full: its scoped tests read the dossiers derived since (classified.derived_at)
+FCT_CORRUPTIONS = {
+    "not_null_fct_dossier_is_online": ("marts.fct_dossier", "is_online", "null"),
+    "not_null_fct_dossier_procedure_code": ("marts.fct_dossier", "procedure_code", "null"),
+}
+
+
+def _scoped_tests(url, work: Path, since: str, corruptions: dict = CORRUPTIONS,
+                  model: str = "int_dossiers_classified") -> dict[str, dict[str, int]]:
+    """Break I2 (re-derived only because its agency's versions changed: no new version of its own) and
+    I8 (not re-derived since `since`) in place, without touching derived_at, then run the data tests of
+    the intermediate dossier tables with test_since_derived_at = `since` (a nightly build after a
+    published build that started then) and with the var null (a hand-run build); restore the rows.
+    Returns the failing rows per test of both runs."""
+    with psycopg.connect(url.url) as conn:
+        saved = {}
+        for table, column, bad in corruptions.values():
+            saved[(table, column)] = conn.execute(
+                f"select dossier_code, {column} from {table} where dossier_code in ('I2', 'I8')").fetchall()
+            conn.execute(f"update {table} set {column} = {bad} where dossier_code in ('I2', 'I8')")
+    try:
+        select = ["--select", model]
+        return {
+            "scoped": _test_failures(_dbt(url, work, f"test_scoped_{model}", "test", *select, check=False,
+                                          extra_vars={"test_since_derived_at": since})),
+            "all": _test_failures(_dbt(url, work, f"test_all_{model}", "test", *select, check=False,
+                                       extra_vars={"test_since_derived_at": None})),
+        }
+    finally:
+        with psycopg.connect(url.url) as conn:
+            for (table, column), rows in saved.items():
+                for code, value in rows:
+                    conn.execute(f"update {table} set {column} = %s where dossier_code = %s",
+                                 (value, code))
 
 
 def _snapshot(url) -> dict[str, list[tuple]]:
@@ -206,15 +260,29 @@ def builds(tmp_path_factory):
         with psycopg.connect(url.url) as conn:
             assert conn.execute("select min(received_at) from raw.one_stop_shop__dossier where batch_id = %s",
                                 (second.batch_id,)).fetchone()[0] > received_1
+        with psycopg.connect(url.url) as conn:  # as if build 1 had been published and a build started now
+            since = conn.execute("select now()").fetchone()[0].isoformat()
         # a nightly build that stopped after int_dossiers_classified (the models downstream did not run):
         # the next build must still take every dossier re-derived since their last run (derived_at)
-        _dbt(url, work, "build_2_stopped", "run", "--select",
-             "int_dossiers_current", "int_dossier_status_history", "int_dossiers_classified")
-        incremental_target = _dbt(url, work, "build_2", "build")
+        # first a build that stopped right after int_dossiers_current: int_dossier_status_history and
+        # int_dossiers_classified take the dossiers by int_dossiers_current.derived_at, so the next run
+        # of theirs must take these too
+        _dbt(url, work, "build_2_stopped_current", "run", "--select", "int_dossiers_current")
+        _dbt(url, work, "build_2_stopped", "run", "--select", "int_dossier_status_history", "int_dossiers_classified")
+        # the nightly build as the build DAG runs it: no unit tests, data tests scoped to the new batches
+        # and to the rows derived since `since` (every test of the build must pass)
+        incremental_target = _dbt(url, work, "build_2", "build", "--exclude", "resource_type:unit_test",
+                                  extra_vars={"test_since_batch": first.batch_id, "test_since_derived_at": since})
+        incremental_results = json.loads((incremental_target / "run_results.json").read_text())["results"]
         rows_after_2 = _row_versions(url)
         classified_after_2 = _row_versions(url, "int_dossiers_classified")
         states_after_2 = _row_versions(url, "int_dossier_month_end_states")
         incremental = _snapshot(url)
+        # the scoped tests, on the tables of that build (they break rows and put them back: after the
+        # row-version and table snapshots)
+        scoped = _scoped_tests(url, work, since)
+        scoped_fct = _scoped_tests(url, work, since, FCT_CORRUPTIONS, "fct_dossier")
+        assert _snapshot(url) == incremental
 
         _dbt(url, work, "build_full", "build", "--full-refresh")
         full = _snapshot(url)
@@ -224,6 +292,7 @@ def builds(tmp_path_factory):
             "classified_after_1": classified_after_1, "classified_after_2": classified_after_2,
             "states_after_1": states_after_1, "states_after_2": states_after_2,
             "incremental_sql": next(incremental_target.glob("run/**/int_dossiers_current.sql")).read_text(),
+            "incremental_results": incremental_results, "scoped": scoped, "scoped_fct": scoped_fct,
         }
     finally:
         drop()
@@ -267,3 +336,69 @@ def test_incremental_results_hand_worked(builds):
     assert rows["I4"][:2] == (4, 2) and rows["I4"][3] == dt.datetime(2024, 9, 20, 10, 0, tzinfo=utc)
     assert rows["I5"][:2] == (2, 2) and rows["I5"][4:] == ("in_force", dt.date(2024, 10, 1))
     assert set(rows) == {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8"}
+
+
+def _failures(run: dict[str, int], prefix: str) -> int:
+    matching = [failures for name, failures in run.items()
+                if name == prefix or (name.startswith(prefix) and name.startswith("relationships_"))]
+    assert len(matching) == 1, (prefix, sorted(run))
+    return matching[0]
+
+
+def test_derived_row_scoped_tests_read_every_row_derived_since_the_last_published_build(builds):
+    """With test_since_derived_at, the scoped data tests read exactly the rows derived since: I2, re-derived
+    for its agency's new version (its raw batch is old: a batch watermark would miss it), fails the
+    broken test; I8, unchanged since, is not read. With the var null every row is read."""
+    for key, corruptions in (("scoped", CORRUPTIONS), ("scoped_fct", FCT_CORRUPTIONS)):
+        scoped, every = builds[key]["scoped"], builds[key]["all"]
+        for prefix in corruptions:
+            assert _failures(scoped, prefix) == 1, prefix  # I2 only
+            assert _failures(every, prefix) == 2, prefix  # I2 and I8
+        # the other tests of these tables pass either way (the rows are otherwise sound)
+        assert sum(scoped.values()) == len(corruptions), scoped
+        assert sum(every.values()) == 2 * len(corruptions), every
+
+
+def test_the_nightly_build_runs_no_unit_test_and_every_scoped_test_passes(builds):
+    results = builds["incremental_results"]
+    assert not [r for r in results if r["unique_id"].startswith("unit_test.")]
+    ok = ("success", "pass", "warn", "no-op")
+    assert {r["status"] for r in results} <= set(ok), [(r["unique_id"], r["status"]) for r in results
+                                                        if r["status"] not in ok]
+    scoped = [r for r in results if r["unique_id"].startswith("test.") and "derived_at >=" in (r.get("compiled_code") or "")]
+    assert len(scoped) >= 15
+
+
+def test_a_batch_that_commits_after_a_later_started_one_is_not_missed(builds, tmp_path):
+    """int_dossiers_current looks only at the dossiers with a raw version in a batch after the watermark
+    of its last run (through_batch_id: every batch up to it had finished). Batch A starts (its id is
+    allocated), B starts later and commits first, a build runs, then A commits: A's id is below B's, so a
+    watermark of "the highest batch seen" would miss A's dossier for ever. (Runs last: it changes the
+    database the other tests read.)"""
+    url = builds["url"]
+    with psycopg.connect(url.url) as conn:
+        batch_a = conn.execute(
+            "insert into audit.load_batch (source, entity, status) values ('one_stop_shop', 'dossier', 'running')"
+            " returning batch_id").fetchone()[0]
+    b = _load(url.url, DOSSIER, [_dossier("I6", TINH, 4, "20241022080000", NgayNopHoSo="20241020070000",
+                                          NgayTiepNhan="20241020080000", NgayHenTra="20241031170000")])
+    assert b.batch_id > batch_a
+    _dbt(url, tmp_path, "run_b", "run", "--select", "int_dossiers_current")
+    # A commits now: its rows carry A's (lower) batch_id. (Loaded as a batch of its own, then given A's id.)
+    late = _load(url.url, DOSSIER, [_dossier("I8", TINH, 10, "20240906150000", NgayTiepNhan="20240902090000",
+                                             NgayHenTra="20240906170000", NgayKetThucXuLy="20240904100000",
+                                             NgayTra="20240905150000")])
+    with psycopg.connect(url.url) as conn:
+        conn.execute("update raw.one_stop_shop__dossier set batch_id = %s where batch_id = %s",
+                     (batch_a, late.batch_id))
+        conn.execute("update audit.load_batch set status = 'success', finished_at = now() where batch_id = %s",
+                     (batch_a,))
+        through_b = conn.execute("select max(through_batch_id) from intermediate.int_dossiers_current").fetchone()[0]
+    assert through_b == batch_a - 1  # A was running: the watermark stopped below it
+    _dbt(url, tmp_path, "run_a", "run", "--select", "int_dossiers_current")
+    with psycopg.connect(url.url) as conn:
+        versions = dict(conn.execute("select dossier_code, versions_received from intermediate.int_dossiers_current"
+                                     " where dossier_code in ('I6', 'I8')").fetchall())
+        through_a = conn.execute("select max(through_batch_id) from intermediate.int_dossiers_current").fetchone()[0]
+    assert versions == {"I6": 2, "I8": 2}
+    assert through_a >= b.batch_id

@@ -1,7 +1,9 @@
 """The leaders' report and the auditors' page, opened in headless Chromium.
 
-One populated warehouse for the module: the run command over September-October 2024 (the month
-of the 65% target and the first month of the 70% one), as a person would run it. The pages are
+One populated warehouse: the run command over the second half of 2024, as a person would run it
+(the catch-up run of tests/conftest.py, shared with tests/runner/test_run_command.py, which reads it
+after these tests). The pages checked closely are September and October 2024 (the month of the 65%
+target and the first month of the 70% one); the watchlist is on the latest month. The pages are
 written from it, opened in Chromium, and what the browser shows is compared with the marts and the
 dq tables, read here with SQL of their own (the expected text is formatted here too, not by the
 report's code). Screenshots land in reports/ci-artifacts/ (git-ignored).
@@ -10,10 +12,7 @@ report's code). Screenshots land in reports/ci-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import math
-import os
 import re
-import subprocess
-import sys
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -22,10 +21,11 @@ import psycopg
 import pytest
 
 from ioc_pipeline import config
-from tests.conftest import make_database
+from tests.conftest import CATCH_UP_TO
 from tests.report.browser import parse, visit
 
-FROM, TO = "2024-09-01", "2024-11-01"  # as-of day: the end of the interval
+AS_OF = date.fromisoformat(CATCH_UP_TO)  # the run's as-of day: the end of its interval
+LATEST = date(2024, 12, 1)  # the latest month with data, where the watchlist is shown
 ARTIFACTS = config.REPORTS_DIR / "ci-artifacts"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ANY_URL = re.compile(r"(?i)\b(?:https?|ftp|wss?):|(?:src|href)\s*=\s*[\"']?//")
@@ -42,21 +42,12 @@ def expected_int(value) -> str:
 
 
 @pytest.fixture(scope="module")
-def warehouse_run(tmp_path_factory):
-    url, drop = make_database("ioc_report")
-    home = tmp_path_factory.mktemp("report_run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    env.update(WAREHOUSE_URL=url.url, IOC_AIRFLOW_HOME=str(home / "airflow"),
-               IOC_DATA_DOCS_DIR=str(home / "data_docs"), IOC_STATE_DIR=str(home / "state"),
-               IOC_DBT_DOCS_DIR=str(home / "dbt_docs"), IOC_REPORTS_DIR=str(home / "reports"))
-    for name in ("OPERATOR_REPORTS_INBOX", "AIRFLOW_HOME"):
-        env.pop(name, None)
-    proc = subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", "--from", FROM, "--to", TO],
-                          env=env, capture_output=True, text=True, cwd=config.PROJECT_ROOT, timeout=900)
+def warehouse_run(catch_up_run):
+    """(url, home) of the catch-up run, which passed; its summary is kept in home/summary.txt."""
+    url, home, proc = catch_up_run
     assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
     (home / "summary.txt").write_text(proc.stdout, encoding="utf-8")
-    yield url.url, home
-    drop()
+    return url.url, home
 
 
 @pytest.fixture(scope="module")
@@ -198,17 +189,17 @@ def test_the_watchlist_summary_is_on_the_latest_month(pages):
     counts = {(code, risk): n for code, risk, n in marts(
         url, "select agency_code, risk, count(*) from marts.dossier_watchlist group by 1, 2")}
     (as_of,), = marts(url, "select distinct as_of_date from marts.dossier_watchlist")
-    assert as_of == date(2024, 11, 1) and counts
-    dom = parse(visit(index.parent / "2024-10.html").dom)
-    assert dom.field("watchlist_as_of") == "01/11/2024"
+    assert as_of == AS_OF and counts
+    dom = parse(visit(index.parent / f"{LATEST:%Y-%m}.html").dom)
+    assert dom.field("watchlist_as_of") == f"{AS_OF:%d/%m/%Y}"
     assert dom.field("watchlist_overdue") == expected_int(sum(n for (_, r), n in counts.items() if r == "overdue"))
     assert dom.field("watchlist_at_risk") == expected_int(sum(n for (_, r), n in counts.items() if r == "at_risk"))
     for row in [r for r in dom.find("table", id="watchlist").find_all("tr") if "data-agency" in r.attrs]:
         code = row.attrs["data-agency"]
         assert row.field("overdue") == expected_int(counts.get((code, "overdue"), 0))
         assert row.field("at_risk") == expected_int(counts.get((code, "at_risk"), 0))
-    september = (index.parent / "2024-09.html").read_text(encoding="utf-8")
-    assert 'href="2024-10.html">Tháng 10/2024</a>' in september and 'id="watchlist"' not in september
+    november = (index.parent / "2024-11.html").read_text(encoding="utf-8")
+    assert 'href="2024-12.html">Tháng 12/2024</a>' in november and 'id="watchlist"' not in november
 
 
 def test_the_report_reads_as_ioc_reader_which_sees_marts_only(warehouse_run):

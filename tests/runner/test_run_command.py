@@ -1,15 +1,13 @@
 """The run command end to end: simulator -> Airflow DAGs -> raw -> dbt marts -> GX -> summary.
 
 Drives `python -m ioc_pipeline run` exactly as a person or a harness would, against a real
-PostgreSQL database of its own and a throwaway Airflow home, then checks the marts against counts
-worked out from the simulator's own records.
+PostgreSQL database of its own and a throwaway Airflow home (the catch-up run of tests/conftest.py,
+which the report's browser tests read too), then checks the marts against counts worked out from the
+simulator's own records.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,24 +15,12 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ioc_pipeline import config
 from ioc_pipeline.config import VN
 from ioc_pipeline.sources.formats import parse_source_datetime
-from tests.conftest import make_database, scalar
+from tests.conftest import CATCH_UP_FROM, CATCH_UP_TO, run_command, scalar
 
-FROM, TO = "2024-07-01", "2025-01-01"
+FROM, TO = CATCH_UP_FROM, CATCH_UP_TO
 PERSONAL_FIELDS = ("ChuHoSo", "SoDinhDanh", "SoDienThoai")
-
-
-def run_command(warehouse, airflow_home, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    env.update(WAREHOUSE_URL=warehouse.url, IOC_AIRFLOW_HOME=str(airflow_home),
-               IOC_DATA_DOCS_DIR=str(airflow_home / "data_docs"), IOC_STATE_DIR=str(airflow_home / "state"),
-               IOC_DBT_DOCS_DIR=str(airflow_home / "dbt_docs"), IOC_REPORTS_DIR=str(airflow_home / "reports"))
-    env.pop("OPERATOR_REPORTS_INBOX", None)
-    env.pop("AIRFLOW_HOME", None)
-    return subprocess.run([sys.executable, "-m", "ioc_pipeline", "run", *args], env=env, capture_output=True,
-                          text=True, cwd=config.PROJECT_ROOT, timeout=900)
 
 
 # Tables that report the pipeline's own attempts (like audit.load_batch, they must change with
@@ -58,12 +44,9 @@ def snapshot(url) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    url, drop = make_database("ioc_e2e")
-    airflow_home = tmp_path_factory.mktemp("airflow_home")
-    proc = run_command(url, airflow_home, "--from", FROM, "--to", TO)
-    yield url, airflow_home, proc
-    drop()
+def first_run(catch_up_run):
+    """The first run over the interval (shared with the report's browser tests, tests/conftest.py)."""
+    return catch_up_run
 
 
 @pytest.fixture(scope="module")

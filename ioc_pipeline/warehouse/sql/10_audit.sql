@@ -86,3 +86,8 @@ create table if not exists audit.dbt_test_watermark (
     through_batch_id  bigint      not null,
     recorded_at       timestamptz not null default now()
 );
+-- started_at: when the build's first begin_build ran (kept when a retried task records again), before any
+-- dbt node of the run. The data tests on the 1 M-row intermediate tables look only at the rows derived
+-- since the last PUBLISHED build's started_at (dbt var test_since_derived_at, macros/new_batches.sql).
+-- Null for the rows written before the column existed: such a build counts as "test every row".
+alter table audit.dbt_test_watermark add column if not exists started_at timestamptz;

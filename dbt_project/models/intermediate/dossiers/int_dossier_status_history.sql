@@ -1,11 +1,16 @@
+{#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
+    statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
+    (issue 14, third round; as int_dossier_month_end_states). -#}
 {{
     config(
         materialized='incremental',
         unique_key=['dossier_code', 'version_number'],
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
+        pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
         indexes=[
             {'columns': ['dossier_code', 'version_number'], 'unique': True},
+            {'columns': ['current_derived_at']},
         ],
     )
 }}
@@ -38,26 +43,35 @@
     or closed_at >= T); "waiting at T": open and is_waiting.
 
     Cost (1 M dossiers, ~3-5 M versions): a full refresh reads every raw version once (the JSON of
-    the supplement list of each). Incremental runs re-derive only the dossiers whose number of
-    received versions differs from the one stored here (int_dossiers_current, already merged this
-    run, says how many there are), reading their versions by primary-key lookups, and merge on
-    (dossier_code, version_number): versions only grow, so no row is ever left behind. A change to
-    this model's logic needs `--full-refresh`.
+    the supplement list of each). Incremental runs re-derive only the dossiers that
+    int_dossiers_current (already merged this run) derived after the newest current_derived_at
+    stored here: it re-derives a dossier exactly when its number of received versions changed, which
+    is when its history changes. (Issue 14, third round: this used to compare the 1 M rows of
+    int_dossiers_current with the 1 M version-0 rows here every night.) The watermark is read before
+    the query is planned and put in as a literal, so PostgreSQL reads int_dossiers_current by its
+    derived_at index; a run that fails leaves it where it was and the next run takes those dossiers
+    too. The dossiers' versions are read by primary-key lookups and merged on (dossier_code,
+    version_number): versions only grow, so no row is ever left behind. Each row keeps
+    current_derived_at (indexed, for the watermark): int_dossiers_current.derived_at of the dossier
+    when an incremental run derived it, the run's start (now()) in a full refresh. A change to this
+    model's logic needs `--full-refresh`.
 -#}
 -- depends_on: {{ ref('int_dossiers_current') }}
+{%- if is_incremental() and execute %}
+{%- set watermark_query -%}
+    select coalesce(max(current_derived_at), '-infinity'::timestamptz)::text from {{ this }}
+{%- endset -%}
+{%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
+{%- endif %}
 with
 
 {%- if is_incremental() %}
 
 changed_dossiers as materialized (
 
-    select current_dossiers.dossier_code
+    select current_dossiers.dossier_code, current_dossiers.derived_at
     from {{ ref('int_dossiers_current') }} as current_dossiers
-    left join {{ this }} as built
-        on built.dossier_code = current_dossiers.dossier_code
-        and built.version_number = 0
-    where built.dossier_code is null
-        or built.versions_received <> current_dossiers.versions_received
+    where current_dossiers.derived_at > '{{ watermark }}'::timestamptz
 
 ),
 {%- endif %}
@@ -185,7 +199,7 @@ final as (
 )
 
 select
-    dossier_code,
+    final.dossier_code,
     version_number::integer as version_number,
     record_hash,
     status_code,
@@ -198,5 +212,15 @@ select
     is_waiting,
     due_at,
     due_day,
-    versions_received::integer as versions_received
+    versions_received::integer as versions_received,
+    {%- if is_incremental() %}
+    changed_dossiers.derived_at as current_derived_at
 from final
+inner join changed_dossiers
+    on final.dossier_code = changed_dossiers.dossier_code
+    {%- else %}
+    -- a full refresh reads every raw version (not int_dossiers_current): its start is later than every
+    -- derived_at there, and a dossier int_dossiers_current re-derives afterwards is newer than it
+    now() as current_derived_at
+from final
+    {%- endif %}

@@ -5,26 +5,42 @@
 
     Incremental (issue 14; a full rebuild took about 11 s of every nightly build at 1 M dossiers): a
     run re-derives only the dossiers whose row here is out of date and merges them on dossier_code:
-      - a dossier not here yet, or whose current version changed (int_dossiers_current's record_hash or
-        versions_received differ from the ones stored here), and
+      - a dossier not here yet, or whose current version changed: the dossiers int_dossiers_current
+        (re-)derived after the newest current_derived_at stored here (it re-derives a dossier exactly
+        when a version of it arrives; its derived_at is indexed, and the watermark is read before the
+        query is planned, as a literal). Third round: this used to compare the 1 M rows there with
+        the 1 M rows here (record_hash, versions_received) every night;
       - every dossier of an agency whose versions changed (agency_versions_hash: an md5 of the agency's
         rows of int_agency_versions, stored per dossier), since the version in force on its acceptance
-        day may be another one now.
+        day may be another one now. The agencies are found first (the distinct (agency_code,
+        agency_versions_hash) stored here against today's hashes, one pass over this table's
+        columns, no join of 1 M rows), their dossiers only read when there is one.
+    A run that fails leaves the watermark where it was: the next run takes those dossiers as well.
     Every column is a function of the dossier's current row, its agency's versions and the var
     status_6_pauses_clock: a change to that var or to this model's logic needs `--full-refresh`.
     derived_at is the time of the run that (re-)derived the row (the transaction's start, now()):
     incremental models downstream (int_dossier_month_end_states) take the rows derived after the
     newest derived_at they have seen, so a run of theirs that fails is caught up by the next one.
 -#}
+{#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
+    statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
+    (issue 14, third round; as int_dossier_month_end_states). -#}
+{#- Each run ends with an `analyze` of the table (post_hook, a sample of 30,000 rows): the scoped data
+    tests of this table and of fct_dossier, and int_dossier_month_end_states, select the rows derived
+    since a time; without statistics on derived_at PostgreSQL expects a third of the table and scanned
+    all of it in each test (0.6-1.2 s per test at 1 M dossiers instead of an index lookup). -#}
 {{
     config(
         materialized='incremental',
         unique_key='dossier_code',
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
+        pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
+        post_hook="analyze {{ this }}",
         indexes=[
             {'columns': ['dossier_code'], 'unique': True},
             {'columns': ['derived_at']},
+            {'columns': ['current_derived_at']},
         ],
     )
 }}
@@ -64,6 +80,42 @@
     (it is not in the department list), and agency_version_missing is true. Such a dossier counts
     in the province and agency scopes of the KPIs, in no level (a warn test counts them).
 -#}
+{#- what the agency match below reads of an agency's versions, as one md5 per agency -#}
+{%- set agency_hashes_sql -%}
+    select
+        agency_code,
+        md5(string_agg(
+            concat_ws('|', agency_version_key, level, valid_from::text, coalesce(in_force_until::text, '-')),
+            ';' order by valid_from, agency_version_key
+        )) as agency_versions_hash
+    from {{ ref('int_agency_versions') }}
+    group by agency_code
+{%- endset -%}
+{%- if is_incremental() and execute %}
+{#- Read before the query is planned, as literals (PostgreSQL cannot estimate a subquery's watermark, and
+    would plan for many rows): the newest current_derived_at stored, and the agencies whose stored
+    agency_versions_hash differs from today's (null agency_code: never in the department list, its
+    hash is always null). -#}
+{%- set watermark_query -%}
+    select coalesce(max(current_derived_at), '-infinity'::timestamptz)::text from {{ this }}
+{%- endset -%}
+{%- set watermark = run_query(watermark_query).columns[0].values()[0] -%}
+{%- set agencies_query -%}
+    with today as (
+        {{ agency_hashes_sql }}
+    ),
+    stored as (
+        select distinct agency_code, agency_versions_hash from {{ this }} where agency_code is not null
+    )
+    select stored.agency_code
+    from stored
+    left join today on stored.agency_code = today.agency_code
+    where stored.agency_versions_hash is distinct from today.agency_versions_hash
+    group by stored.agency_code
+    order by stored.agency_code
+{%- endset -%}
+{%- set changed_agencies = run_query(agencies_query).columns[0].values() -%}
+{%- endif %}
 with
 
 agency_versions as (
@@ -75,43 +127,25 @@ agency_versions as (
 agency_hashes as (
 
     -- what the agency match below reads of an agency's versions, as one md5 per agency
-    select
-        agency_code,
-        md5(string_agg(
-            concat_ws('|', agency_version_key, level, valid_from::text, coalesce(in_force_until::text, '-')),
-            ';' order by valid_from, agency_version_key
-        )) as agency_versions_hash
-    from agency_versions
-    group by agency_code
+    {{ agency_hashes_sql }}
 
 ),
-
-{%- if is_incremental() %}
-
-changed_dossiers as materialized (
-
-    -- a new dossier, a new current version, or a change to its agency's versions
-    select current_dossiers.dossier_code
-    from {{ ref('int_dossiers_current') }} as current_dossiers
-    left join {{ this }} as built
-        on current_dossiers.dossier_code = built.dossier_code
-    left join agency_hashes
-        on current_dossiers.agency_code = agency_hashes.agency_code
-    where built.dossier_code is null
-        or built.record_hash is distinct from current_dossiers.record_hash
-        or built.versions_received is distinct from current_dossiers.versions_received
-        or built.agency_versions_hash is distinct from agency_hashes.agency_versions_hash
-
-),
-{%- endif %}
 
 dossiers as (
 
     select current_dossiers.*
     from {{ ref('int_dossiers_current') }} as current_dossiers
     {%- if is_incremental() %}
-    inner join changed_dossiers
-        on current_dossiers.dossier_code = changed_dossiers.dossier_code
+    -- a new dossier or a new current version: derived in int_dossiers_current since this model's last
+    -- run (its derived_at index; read once, not joined back by dossier_code: PostgreSQL, without
+    -- statistics on derived_at, expects a third of the table and would hash all 1 M rows for the join)
+    where current_dossiers.derived_at > '{{ watermark }}'::timestamptz
+        {%- if changed_agencies %}
+        -- every dossier of an agency whose versions changed
+        or current_dossiers.agency_code in (
+            {%- for code in changed_agencies %}'{{ code | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        )
+        {%- endif %}
     {%- endif %}
 
 ),
@@ -263,7 +297,8 @@ final as (
         classified.source_updated_at,
         classified.received_at,
         classified.batch_id,
-        now() as derived_at
+        now() as derived_at,
+        classified.derived_at as current_derived_at
 
     from classified
     left join agency_matched
