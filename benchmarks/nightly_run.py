@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run.rows
         total = sum(r["wall"] for r in rows if not r["step"].startswith("c2."))  # c2 is a probe, not a step
         print_table(f"nightly run — {n:,} dossiers, day {args.day} ({a.get('result')}), "
-                    f"test_since_batch {since}; sum of steps (c2 aside) {total:.1f} s", rows)
+                    f"scoped tests {since}; sum of steps (c2 aside) {total:.1f} s", rows)
         slowest([r for r in rows if r["step"].startswith("c.")], args.top)
         with psycopg.connect(u) as conn:
             size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
