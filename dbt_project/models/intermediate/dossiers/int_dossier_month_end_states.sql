@@ -74,10 +74,20 @@ dossiers as (
 
 history as (
 
+    -- each accepted version with its dossier's current agency, level and derived_at
     {%- if is_incremental() %}
     -- the versions of the re-derived dossiers, by lookups on history's unique index (dossier_code,
-    -- version_number); `offset 0` keeps the lookup per dossier whatever the row estimates
-    select versions.*
+    -- version_number); `offset 0` keeps the lookup per dossier whatever the row estimates. The
+    -- dossier's columns come along from the lateral's own row: joining `dossiers` again on
+    -- dossier_code let PostgreSQL, when it expected one re-derived dossier (statistics taken before
+    -- the day's merge), plan a nested loop of every version against every dossier, quadratic in the
+    -- day's size (54,796 dossiers at 10 M: stopped after 5 minutes; BENCHMARKS.md "Whole nightly run
+    -- and 10 M dossiers").
+    select
+        versions.*,
+        dossiers.agency_code as dossier_agency_code,
+        dossiers.agency_level as dossier_agency_level,
+        dossiers.derived_at as dossier_derived_at
     from dossiers
     cross join lateral (
         select * from {{ ref('int_dossier_status_history') }} as history
@@ -86,8 +96,15 @@ history as (
         offset 0
     ) as versions
     {%- else %}
-    select * from {{ ref('int_dossier_status_history') }}
-    where is_accepted
+    select
+        history.*,
+        dossiers.agency_code as dossier_agency_code,
+        dossiers.agency_level as dossier_agency_level,
+        dossiers.derived_at as dossier_derived_at
+    from {{ ref('int_dossier_status_history') }} as history
+    inner join dossiers
+        on history.dossier_code = dossiers.dossier_code
+    where history.is_accepted
     {%- endif %}
 
 ),
@@ -118,8 +135,8 @@ segments as (
     select
         history.dossier_code,
         history.version_number + 1 as segment_number,
-        dossiers.agency_code,
-        dossiers.agency_level,
+        history.dossier_agency_code as agency_code,
+        history.dossier_agency_level as agency_level,
         null::date as accepted_month,
         null::date as closed_month,
         null::date as finished_month,
@@ -132,10 +149,8 @@ segments as (
         ) as last_month,
         {{ month_start('history.due_day') }} as due_month,
         history.is_waiting,
-        dossiers.derived_at as classified_derived_at
+        history.dossier_derived_at as classified_derived_at
     from history
-    inner join dossiers
-        on history.dossier_code = dossiers.dossier_code
 
 ),
 

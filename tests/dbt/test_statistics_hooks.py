@@ -1,0 +1,38 @@
+"""The dossier chain's large incremental tables are analyzed at the end of each of their builds
+(dbt_project.yml, issue 14): the nodes after them read them selectively, and without statistics
+PostgreSQL planned a scan of the whole table at 10 M dossiers (BENCHMARKS.md, "Whole nightly run and
+10 M dossiers"). Read from the manifest `dbt parse` writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ioc_pipeline import config
+
+ANALYZED = ("int_dossiers_current", "int_dossiers_classified", "int_dossier_status_history",
+            "int_dossier_month_end_states")
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    target = tmp_path_factory.mktemp("dbt_target")
+    env = {**os.environ, **config.QUIET_ENV}
+    subprocess.run([str(config.Path(sys.executable).parent / "dbt"), "parse", "--quiet",
+                    "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
+                    "--target-path", str(target), "--log-path", str(target)], env=env, check=True)
+    return json.loads((target / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("model", ANALYZED)
+def test_large_incremental_dossier_tables_are_analyzed_after_each_build(manifest, model):
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == model)
+    assert node["config"]["materialized"] == "incremental"
+    hooks = [hook["sql"].strip().lower() for hook in node["config"]["post-hook"]]
+    assert "analyze {{ this }}" in hooks, hooks
+    # once, not twice (a model-level post_hook and the project's would both run)
+    assert hooks.count("analyze {{ this }}") == 1, hooks
