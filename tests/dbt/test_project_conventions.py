@@ -14,24 +14,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from ioc_pipeline import config
-
-
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    target = tmp_path_factory.mktemp("dbt_target")
-    env = {**os.environ, **config.QUIET_ENV}
-    subprocess.run([str(config.Path(sys.executable).parent / "dbt"), "parse", "--quiet",
-                    "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
-                    "--target-path", str(target), "--log-path", str(target)], env=env, check=True)
-    return json.loads((target / "manifest.json").read_text())
 
 
 def _models(manifest, folder=None):

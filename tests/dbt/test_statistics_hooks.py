@@ -5,27 +5,10 @@ PostgreSQL planned a scan of the whole table at 10 M dossiers (BENCHMARKS.md, "W
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
-
-from ioc_pipeline import config
 
 ANALYZED = ("int_dossiers_current", "int_dossiers_classified", "int_dossier_status_history",
             "int_dossier_month_end_states")
-
-
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    target = tmp_path_factory.mktemp("dbt_target")
-    env = {**os.environ, **config.QUIET_ENV}
-    subprocess.run([str(config.Path(sys.executable).parent / "dbt"), "parse", "--quiet",
-                    "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
-                    "--target-path", str(target), "--log-path", str(target)], env=env, check=True)
-    return json.loads((target / "manifest.json").read_text())
 
 
 @pytest.mark.parametrize("model", ANALYZED)
