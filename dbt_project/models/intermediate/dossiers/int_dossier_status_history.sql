@@ -11,6 +11,7 @@
         indexes=[
             {'columns': ['dossier_code', 'version_number'], 'unique': True},
             {'columns': ['current_derived_at']},
+            {'columns': ['closed_at', 'valid_to']},
         ],
     )
 }}
