@@ -118,8 +118,10 @@ def step_raw_checks(a: dict) -> dict:
 
 def step_watermark(a: dict) -> dict:
     from ioc_pipeline.warehouse.dbt_test_watermark import begin_build
+    from ioc_pipeline.warehouse.publish import reuse_previous_marts
 
-    return {"since": begin_build(a["url"], a["run_label"], test_all=a.get("test_all", False))}
+    reused = reuse_previous_marts(a["url"])  # as the DAG's test_watermark task does
+    return {"since": begin_build(a["url"], a["run_label"], test_all=a.get("test_all", False)), "reused": reused}
 
 
 def step_mart_checks(a: dict) -> dict:

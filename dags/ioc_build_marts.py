@@ -19,7 +19,9 @@ watermark; the dbt tests over the raw dossiers then read only the batches after 
 build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`), and the column tests of
 `int_dossiers_classified` and `fct_dossier` only the rows derived since the last published build started
 (dbt var `test_since_derived_at`). `test_all_batches: true` in the run's conf tests every row. The unit tests are left
-to CI (NIGHTLY_EXCLUDE).
+to CI (NIGHTLY_EXCLUDE). The same task first moves back into `marts_build` the tables the last
+publication kept for the incremental marts (`fct_dossier`: `reuse_previous_marts`), so they are
+merged, not rebuilt.
 """
 
 from __future__ import annotations
@@ -80,9 +82,12 @@ def ioc_build_marts():
     def test_watermark() -> dict:
         from ioc_pipeline.airflow_glue.connections import warehouse_url
         from ioc_pipeline.warehouse.dbt_test_watermark import begin_build
+        from ioc_pipeline.warehouse.publish import reuse_previous_marts
 
         context = get_current_context()
         test_all = bool((context["dag_run"].conf or {}).get("test_all_batches"))
+        # the incremental marts start from the tables the last publication replaced (publish.py)
+        reuse_previous_marts(warehouse_url())
         return begin_build(warehouse_url(), run_label(context), test_all=test_all)
 
     dbt_build = DbtTaskGroup(

@@ -67,7 +67,9 @@
 
 {#-
     The same scope for a table that is a projection of int_dossiers_classified keyed by dossier_code
-    (fct_dossier: rebuilt in full every night, so its rows carry no derived_at of their own): the rows of
+    (fct_dossier: its classified_derived_at says when its row's values were derived, but the rows merged
+    from a table kept by publication can be older than the last published build, and the test scope is
+    the dossiers derived since then): the rows of
     the dossiers whose int_dossiers_classified row was derived since then (read through that table's
     derived_at index; the mart's primary key finds the rows). Placeholder __new_derived_dossiers__.
 -#}

@@ -18,12 +18,22 @@ readable by the owner only) and, once the build and the data-quality checks of t
 4. views (and materialized views) outside the set that depend on a published mart are dropped and
    re-created from their definitions, owners, grants and comments (a view binds to the table it was
    created on, not to its name);
-5. the previous tables are dropped, the new ones moved with `alter table ... set schema marts` (no
-   copy: their indexes, constraints, comments and grants move with them), `select` granted again to
-   `ioc_reader` and `auditor` (the default privileges of `marts` only cover tables *created* there);
+5. the previous tables are dropped (an incremental mart's is kept, see below), the new ones moved
+   with `alter table ... set schema marts` (no copy: their indexes, constraints, comments and grants
+   move with them), `select` granted again to `ioc_reader` and `auditor` (the default privileges of
+   `marts` only cover tables *created* there);
 6. a row in `audit.marts_publication`, then commit: a reader's next statement sees the whole new set;
    a statement that was waiting for a lock sees it too (PostgreSQL resolves the name again once it
    gets the lock).
+
+Incremental marts (issue 14: `fct_dossier`, one row per dossier, 10 M rows after the merger, was
+rebuilt from every dossier each night only because publication leaves `marts_build` empty): the
+table a publication replaces is not dropped when the manifest says the mart is `incremental`; it is
+moved into `marts_previous` (owner only, like `marts_build`; the readers' grants revoked), one
+publication behind. Before the next build, `reuse_previous_marts` moves it back into `marts_build`,
+where dbt finds an existing table and merges only what changed since that table was built (the
+model's own watermark, so two nights of changes). A build that finds no previous table, or runs
+`--full-refresh`, builds it in full, as before. Costs one more copy of such a mart on disk.
 
 A refused or failed attempt is recorded as well (status `refused` / `failed`, with its reason) and
 raises `PublishRefused` / `PublishFailed`; `marts` is untouched. Publishing a run that is already
@@ -47,6 +57,7 @@ log = logging.getLogger(__name__)
 
 PUBLISHED_SCHEMA = "marts"
 BUILD_SCHEMA = "marts_build"
+PREVIOUS_SCHEMA = "marts_previous"  # the replaced table of each incremental mart, for the next build
 READER_ROLES = ("ioc_reader", "auditor")
 MANIFEST = config.DBT_PROJECT_DIR / "target" / "manifest.json"
 # One lock attempt on a published mart waits this long: a BI query started before it finishes first,
@@ -93,6 +104,77 @@ def contract_marts(manifest_path: Path | str = MANIFEST) -> dict[str, str]:
     if not marts:
         raise PublishFailed(f"the dbt manifest {path} names no mart (no model with schema '{PUBLISHED_SCHEMA}')")
     return dict(sorted(marts.items()))
+
+
+def incremental_marts(manifest_path: Path | str = MANIFEST) -> set[str]:
+    """The marts of the contract that dbt builds incrementally (config materialized = incremental):
+    publication keeps the table it replaces for the next build (see the module's docstring)."""
+    path = Path(manifest_path)
+    marts = contract_marts(path)
+    nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"]
+    return {name for name, unique_id in marts.items()
+            if (nodes[unique_id].get("config") or {}).get("materialized") == "incremental"}
+
+
+# format_type() spellings of the data types the contracts write in their short form
+_TYPE_SPELLINGS = {"timestamptz": "timestamp with time zone", "timestamp": "timestamp without time zone",
+                   "int": "integer", "int4": "integer", "int8": "bigint", "bool": "boolean",
+                   "float8": "double precision", "varchar": "character varying"}
+
+
+def _contract_columns(manifest_path: Path | str, name: str) -> list[tuple[str, str]] | None:
+    """(column, data type) of mart `name` as its enforced contract creates the table; None if unknown."""
+    marts = contract_marts(manifest_path)
+    if name not in marts:
+        return None
+    node = json.loads(Path(manifest_path).read_text(encoding="utf-8"))["nodes"][marts[name]]
+    columns = [(column["name"], (column.get("data_type") or "").strip().lower())
+               for column in (node.get("columns") or {}).values()]
+    return [(column, _TYPE_SPELLINGS.get(data_type, data_type)) for column, data_type in columns] or None
+
+
+def _table_columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        """select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+            where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum""",
+        (f"{sql.Identifier(schema, name).as_string(conn)}",)).fetchall()
+
+
+def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFEST) -> list[str]:
+    """Before a build: move each table publication kept in `marts_previous` into `marts_build`, so the
+    build's incremental marts start from it. Returns the tables moved.
+
+    A kept table whose columns are not those of the mart's contract in the manifest (an upgrade changed
+    them; the model would refuse it: `on_schema_change: fail`), or that is no incremental mart any more,
+    is dropped: the build makes the mart afresh. A table already in `marts_build` (left by a build that
+    was not published: it is newer) stays, and the kept one waits for the next publication to replace
+    it. Takes the publication lock: never during a publication."""
+    incremental = incremental_marts(manifest_path)
+    moved, dropped = [], []
+    with psycopg.connect(warehouse_url) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (PUBLISH_LOCK,))
+        kept = [name for (name,) in conn.execute(
+            """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = %s and c.relkind in ('r', 'p') order by c.relname""", (PREVIOUS_SCHEMA,))]
+        building = _tables_in(conn, BUILD_SCHEMA, kept)
+        for name in kept:
+            if name in building:
+                continue
+            if name in incremental and _table_columns(conn, PREVIOUS_SCHEMA, name) == \
+                    _contract_columns(manifest_path, name):
+                conn.execute(sql.SQL("alter table {} set schema {}").format(
+                    sql.Identifier(PREVIOUS_SCHEMA, name), sql.Identifier(BUILD_SCHEMA)))
+                moved.append(name)
+            else:
+                conn.execute(sql.SQL("drop table {}").format(sql.Identifier(PREVIOUS_SCHEMA, name)))
+                dropped.append(name)
+    if moved:
+        log.info("the build starts from the previously published %s (moved from %s into %s)",
+                 ", ".join(moved), PREVIOUS_SCHEMA, BUILD_SCHEMA)
+    if dropped:
+        log.info("dropped %s from %s: not an incremental mart of the manifest, or its columns are not the "
+                 "contract's any more (the build makes it afresh)", ", ".join(dropped), PREVIOUS_SCHEMA)
+    return moved
 
 
 def _tables_in(conn: psycopg.Connection, schema: str, names: list[str]) -> set[str]:
@@ -238,7 +320,7 @@ class _LockWait(Exception):
 
 
 def _try_publish(conn: psycopg.Connection, run_label: str | None, marts: dict[str, str], check_build: bool,
-                 lock_timeout: float, waited: float) -> Publication:
+                 lock_timeout: float, waited: float, incremental: set[str] = frozenset()) -> Publication:
     """One attempt, in the caller's transaction; raises _LockWait when a published mart stays locked."""
     names = list(marts)
     conn.execute("set local search_path = pg_catalog")  # view definitions come out schema-qualified
@@ -273,9 +355,21 @@ def _try_publish(conn: psycopg.Connection, run_label: str | None, marts: dict[st
     views = dependent_views(conn, [f"{PUBLISHED_SCHEMA}.{name}" for name in published])
     for view in reversed(views):
         _drop_view(conn, view)
-    if published:
+    kept = [name for name in published if name in incremental]
+    dropped = [name for name in published if name not in incremental]
+    if dropped:
         conn.execute(sql.SQL("drop table {}").format(sql.SQL(", ").join(
-            sql.Identifier(PUBLISHED_SCHEMA, name) for name in published)))
+            sql.Identifier(PUBLISHED_SCHEMA, name) for name in dropped)))
+    if kept:  # the next build starts from these (reuse_previous_marts); an older kept one is replaced
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(PREVIOUS_SCHEMA)))
+        conn.execute(sql.SQL("drop table if exists {}").format(sql.SQL(", ").join(
+            sql.Identifier(PREVIOUS_SCHEMA, name) for name in kept)))
+        for name in kept:
+            conn.execute(sql.SQL("alter table {} set schema {}").format(
+                sql.Identifier(PUBLISHED_SCHEMA, name), sql.Identifier(PREVIOUS_SCHEMA)))
+        conn.execute(sql.SQL("revoke all on {} from {}").format(
+            sql.SQL(", ").join(sql.Identifier(PREVIOUS_SCHEMA, name) for name in kept),
+            sql.SQL(", ").join(sql.Identifier(role) for role in READER_ROLES)))
     for name in names:
         conn.execute(sql.SQL("alter table {} set schema {}").format(
             sql.Identifier(BUILD_SCHEMA, name), sql.Identifier(PUBLISHED_SCHEMA)))
@@ -311,6 +405,7 @@ def publish_marts(warehouse_url: str, run_label: str | None, *, manifest_path: P
     if check_build and not run_label:
         raise ValueError("a run label is needed to check the build (or pass check_build=False)")
     marts = contract_marts(manifest_path)
+    incremental = incremental_marts(manifest_path)
     started = time.monotonic()
     attempt = 0
     while True:
@@ -319,7 +414,7 @@ def publish_marts(warehouse_url: str, run_label: str | None, *, manifest_path: P
         try:
             with psycopg.connect(warehouse_url) as conn:
                 with conn.transaction():
-                    pub = _try_publish(conn, run_label, marts, check_build, lock_timeout, waited)
+                    pub = _try_publish(conn, run_label, marts, check_build, lock_timeout, waited, incremental)
                     if pub.status != "published":
                         raise _Refusal(pub)
         except _Refusal as refusal:

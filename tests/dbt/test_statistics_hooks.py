@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 ANALYZED = ("int_dossiers_current", "int_dossiers_classified", "int_dossier_status_history",
-            "int_dossier_month_end_states")
+            "int_dossier_month_end_states", "fct_dossier")
 
 
 @pytest.mark.parametrize("model", ANALYZED)

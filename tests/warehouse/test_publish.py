@@ -17,6 +17,7 @@ import pytest
 from ioc_pipeline import config
 from ioc_pipeline.warehouse.publish import (
     BUILD_SCHEMA,
+    PREVIOUS_SCHEMA,
     PublishFailed,
     PublishRefused,
     contract_marts,
@@ -236,14 +237,15 @@ def test_readers_cannot_see_marts_build(marts, warehouse):
                 conn.execute(f"select count(*) from {BUILD_SCHEMA}.m_a")
 
 
-def test_bootstrap_keeps_marts_build_owner_only(warehouse, db):
+@pytest.mark.parametrize("schema", [BUILD_SCHEMA, PREVIOUS_SCHEMA])
+def test_bootstrap_keeps_marts_build_owner_only(warehouse, db, schema):
     from ioc_pipeline.warehouse.bootstrap import bootstrap
 
-    db.execute(f"create schema if not exists {BUILD_SCHEMA}")
-    db.execute(f"grant usage on schema {BUILD_SCHEMA} to ioc_reader")  # someone opened it by hand
+    db.execute(f"create schema if not exists {schema}")
+    db.execute(f"grant usage on schema {schema} to ioc_reader")  # someone opened it by hand
     bootstrap(warehouse)
     for role in ("ioc_reader", "auditor", "public"):
-        assert scalar(db, "select has_schema_privilege(%s, %s, 'usage')", role, BUILD_SCHEMA) is False
+        assert scalar(db, "select has_schema_privilege(%s, %s, 'usage')", role, schema) is False
     assert scalar(db, "select has_table_privilege('auditor', 'audit.marts_publication', 'select')") is True
 
 

@@ -7,6 +7,11 @@
 create schema if not exists marts_build;
 revoke all on schema marts_build from public;
 revoke all on schema marts_build from ioc_reader, auditor;
+-- The table a publication replaces, for each incremental mart (fct_dossier): the next build starts from
+-- it (publish.py "Incremental marts"). As private as marts_build.
+create schema if not exists marts_previous;
+revoke all on schema marts_previous from public;
+revoke all on schema marts_previous from ioc_reader, auditor;
 
 -- One row per publication attempt: published (the new set is in marts), refused (the build of the run
 -- did not pass, or marts_build did not hold every mart: the previous set stays) or failed (an error,
