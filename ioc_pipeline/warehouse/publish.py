@@ -162,8 +162,7 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
                 continue
             if name in incremental and _table_columns(conn, PREVIOUS_SCHEMA, name) == \
                     _contract_columns(manifest_path, name):
-                conn.execute(sql.SQL("alter table {} set schema {}").format(
-                    sql.Identifier(PREVIOUS_SCHEMA, name), sql.Identifier(BUILD_SCHEMA)))
+                _move_tables(conn, [name], PREVIOUS_SCHEMA, BUILD_SCHEMA)
                 moved.append(name)
             else:
                 conn.execute(sql.SQL("drop table {}").format(sql.Identifier(PREVIOUS_SCHEMA, name)))
@@ -175,6 +174,13 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
         log.info("dropped %s from %s: not an incremental mart of the manifest, or its columns are not the "
                  "contract's any more (the build makes it afresh)", ", ".join(dropped), PREVIOUS_SCHEMA)
     return moved
+
+
+def _move_tables(conn: psycopg.Connection, names: list[str], source: str, target: str) -> None:
+    """`alter table ... set schema`: no copy; indexes, constraints, comments and grants move along."""
+    for name in names:
+        conn.execute(sql.SQL("alter table {} set schema {}").format(
+            sql.Identifier(source, name), sql.Identifier(target)))
 
 
 def _tables_in(conn: psycopg.Connection, schema: str, names: list[str]) -> set[str]:
@@ -364,15 +370,11 @@ def _try_publish(conn: psycopg.Connection, run_label: str | None, marts: dict[st
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(PREVIOUS_SCHEMA)))
         conn.execute(sql.SQL("drop table if exists {}").format(sql.SQL(", ").join(
             sql.Identifier(PREVIOUS_SCHEMA, name) for name in kept)))
-        for name in kept:
-            conn.execute(sql.SQL("alter table {} set schema {}").format(
-                sql.Identifier(PUBLISHED_SCHEMA, name), sql.Identifier(PREVIOUS_SCHEMA)))
+        _move_tables(conn, kept, PUBLISHED_SCHEMA, PREVIOUS_SCHEMA)
         conn.execute(sql.SQL("revoke all on {} from {}").format(
             sql.SQL(", ").join(sql.Identifier(PREVIOUS_SCHEMA, name) for name in kept),
             sql.SQL(", ").join(sql.Identifier(role) for role in READER_ROLES)))
-    for name in names:
-        conn.execute(sql.SQL("alter table {} set schema {}").format(
-            sql.Identifier(BUILD_SCHEMA, name), sql.Identifier(PUBLISHED_SCHEMA)))
+    _move_tables(conn, names, BUILD_SCHEMA, PUBLISHED_SCHEMA)
     conn.execute(sql.SQL("grant select on {} to {}").format(
         sql.SQL(", ").join(sql.Identifier(PUBLISHED_SCHEMA, name) for name in names),
         sql.SQL(", ").join(sql.Identifier(role) for role in READER_ROLES)))
