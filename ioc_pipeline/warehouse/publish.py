@@ -88,9 +88,8 @@ class Publication:
     already: bool = False  # the run was published before: nothing changed this time
 
 
-def contract_marts(manifest_path: Path | str = MANIFEST) -> dict[str, str]:
-    """The marts of the contract: relation name -> dbt unique id of every enabled model whose folder
-    schema is `marts` (whatever `marts_schema` the manifest was parsed with)."""
+def _mart_nodes(manifest_path: Path | str) -> dict[str, dict]:
+    """The manifest's node of every mart of the contract, by relation name (one read of the manifest)."""
     path = Path(manifest_path)
     if not path.is_file():
         raise PublishFailed(f"no dbt manifest at {path}: run `python -m ioc_pipeline dbt-parse` first")
@@ -100,20 +99,26 @@ def contract_marts(manifest_path: Path | str = MANIFEST) -> dict[str, str]:
         cfg = node.get("config") or {}
         if node.get("resource_type") == "model" and cfg.get("schema") == PUBLISHED_SCHEMA \
                 and cfg.get("enabled", True):
-            marts[node.get("alias") or node["name"]] = unique_id
+            marts[node.get("alias") or node["name"]] = {**node, "unique_id": unique_id}
     if not marts:
         raise PublishFailed(f"the dbt manifest {path} names no mart (no model with schema '{PUBLISHED_SCHEMA}')")
     return dict(sorted(marts.items()))
 
 
+def contract_marts(manifest_path: Path | str = MANIFEST) -> dict[str, str]:
+    """The marts of the contract: relation name -> dbt unique id of every enabled model whose folder
+    schema is `marts` (whatever `marts_schema` the manifest was parsed with)."""
+    return {name: node["unique_id"] for name, node in _mart_nodes(manifest_path).items()}
+
+
+def _incremental(nodes: dict[str, dict]) -> set[str]:
+    return {name for name, node in nodes.items() if (node.get("config") or {}).get("materialized") == "incremental"}
+
+
 def incremental_marts(manifest_path: Path | str = MANIFEST) -> set[str]:
     """The marts of the contract that dbt builds incrementally (config materialized = incremental):
     publication keeps the table it replaces for the next build (see the module's docstring)."""
-    path = Path(manifest_path)
-    marts = contract_marts(path)
-    nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"]
-    return {name for name, unique_id in marts.items()
-            if (nodes[unique_id].get("config") or {}).get("materialized") == "incremental"}
+    return _incremental(_mart_nodes(manifest_path))
 
 
 # format_type() spellings of the data types the contracts write in their short form
@@ -122,15 +127,11 @@ _TYPE_SPELLINGS = {"timestamptz": "timestamp with time zone", "timestamp": "time
                    "float8": "double precision", "varchar": "character varying"}
 
 
-def _contract_columns(manifest_path: Path | str, name: str) -> list[tuple[str, str]] | None:
-    """(column, data type) of mart `name` as its enforced contract creates the table; None if unknown."""
-    marts = contract_marts(manifest_path)
-    if name not in marts:
-        return None
-    node = json.loads(Path(manifest_path).read_text(encoding="utf-8"))["nodes"][marts[name]]
+def _contract_columns(node: dict) -> list[tuple[str, str]]:
+    """(column, data type) of a mart's node as its enforced contract creates the table."""
     columns = [(column["name"], (column.get("data_type") or "").strip().lower())
                for column in (node.get("columns") or {}).values()]
-    return [(column, _TYPE_SPELLINGS.get(data_type, data_type)) for column, data_type in columns] or None
+    return [(column, _TYPE_SPELLINGS.get(data_type, data_type)) for column, data_type in columns]
 
 
 def _table_columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str, str]]:
@@ -149,7 +150,8 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
     is dropped: the build makes the mart afresh. A table already in `marts_build` (left by a build that
     was not published: it is newer) stays, and the kept one waits for the next publication to replace
     it. Takes the publication lock: never during a publication."""
-    incremental = incremental_marts(manifest_path)
+    nodes = _mart_nodes(manifest_path)
+    incremental = _incremental(nodes)
     moved, dropped = [], []
     with psycopg.connect(warehouse_url) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (PUBLISH_LOCK,))
@@ -160,8 +162,7 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
         for name in kept:
             if name in building:
                 continue
-            if name in incremental and _table_columns(conn, PREVIOUS_SCHEMA, name) == \
-                    _contract_columns(manifest_path, name):
+            if name in incremental and _table_columns(conn, PREVIOUS_SCHEMA, name) == _contract_columns(nodes[name]):
                 _move_tables(conn, [name], PREVIOUS_SCHEMA, BUILD_SCHEMA)
                 moved.append(name)
             else:
@@ -406,8 +407,9 @@ def publish_marts(warehouse_url: str, run_label: str | None, *, manifest_path: P
     """
     if check_build and not run_label:
         raise ValueError("a run label is needed to check the build (or pass check_build=False)")
-    marts = contract_marts(manifest_path)
-    incremental = incremental_marts(manifest_path)
+    nodes = _mart_nodes(manifest_path)
+    marts = {name: node["unique_id"] for name, node in nodes.items()}
+    incremental = _incremental(nodes)
     started = time.monotonic()
     attempt = 0
     while True:
