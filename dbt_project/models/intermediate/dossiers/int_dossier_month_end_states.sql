@@ -5,7 +5,6 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
-        post_hook="analyze {{ this }}",
         indexes=[
             {'columns': ['dossier_code', 'segment_number'], 'unique': True},
             {'columns': ['classified_derived_at']},
@@ -49,7 +48,7 @@
     An incremental run sets jit off (pre_hook): it reads a few thousand dossiers, but without fresh
     statistics on derived_at PostgreSQL expects a third of the table and JIT-compiles the query,
     which cost more (about 2 s at 1 M dossiers) than the query itself. Each run ends with an
-    `analyze` of the table (post_hook, about 0.3 s): kpi_timeliness_monthly's plan reads it (without
+    `analyze` of the table (post-hook in dbt_project.yml, about 0.3 s): kpi_timeliness_monthly's plan reads it (without
     statistics PostgreSQL expected millions of groups there and JIT-compiled the query for 2 s).
 -#}
 {%- if is_incremental() and execute %}

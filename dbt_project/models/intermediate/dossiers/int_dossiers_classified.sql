@@ -25,7 +25,7 @@
 {#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
     statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
     (issue 14, third round; as int_dossier_month_end_states). -#}
-{#- Each run ends with an `analyze` of the table (post_hook, a sample of 30,000 rows): the scoped data
+{#- Each run ends with an `analyze` of the table (post-hook in dbt_project.yml, a sample of 30,000 rows): the scoped data
     tests of this table and of fct_dossier, and int_dossier_month_end_states, select the rows derived
     since a time; without statistics on derived_at PostgreSQL expects a third of the table and scanned
     all of it in each test (0.6-1.2 s per test at 1 M dossiers instead of an index lookup). -#}
@@ -36,7 +36,6 @@
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
         pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
-        post_hook="analyze {{ this }}",
         indexes=[
             {'columns': ['dossier_code'], 'unique': True},
             {'columns': ['derived_at']},

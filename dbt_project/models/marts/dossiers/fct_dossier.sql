@@ -22,7 +22,6 @@
         unique_key='dossier_code',
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
-        post_hook="analyze {{ this }}",
         indexes=[
             {'columns': ['classified_derived_at']},
         ],
