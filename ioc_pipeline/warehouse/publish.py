@@ -149,15 +149,18 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
     them; the model would refuse it: `on_schema_change: fail`), or that is no incremental mart any more,
     is dropped: the build makes the mart afresh. A table already in `marts_build` (left by a build that
     was not published: it is newer) stays, and the kept one waits for the next publication to replace
-    it. Takes the publication lock: never during a publication."""
-    nodes = _mart_nodes(manifest_path)
-    incremental = _incremental(nodes)
+    it. Takes the publication lock: never during a publication. The manifest is read only when a table
+    is kept (a new warehouse, before its first publication, needs none)."""
     moved, dropped = [], []
     with psycopg.connect(warehouse_url) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (PUBLISH_LOCK,))
         kept = [name for (name,) in conn.execute(
             """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
                 where n.nspname = %s and c.relkind in ('r', 'p') order by c.relname""", (PREVIOUS_SCHEMA,))]
+        if not kept:
+            return []
+        nodes = _mart_nodes(manifest_path)
+        incremental = _incremental(nodes)
         building = _tables_in(conn, BUILD_SCHEMA, kept)
         for name in kept:
             if name in building:

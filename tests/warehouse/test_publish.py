@@ -22,6 +22,7 @@ from ioc_pipeline.warehouse.publish import (
     PublishRefused,
     contract_marts,
     publish_marts,
+    reuse_previous_marts,
 )
 from tests.conftest import scalar
 
@@ -235,6 +236,23 @@ def test_readers_cannot_see_marts_build(marts, warehouse):
             conn.execute(f"set role {role}")
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema marts_build"):
                 conn.execute(f"select count(*) from {BUILD_SCHEMA}.m_a")
+
+
+def test_nothing_kept_needs_no_manifest_and_a_kept_table_does(marts, warehouse, tmp_path):
+    """The build DAG's first task on a new warehouse (nothing published yet) must not need a manifest;
+    once a table is kept, deciding whether it still fits its contract does, and says so."""
+    db = marts
+    db.execute(f"drop schema if exists {PREVIOUS_SCHEMA} cascade")
+    db.execute(f"create schema {PREVIOUS_SCHEMA}")
+    missing = tmp_path / "no-manifest.json"
+    assert reuse_previous_marts(warehouse.url, missing) == []
+    _make(db, PREVIOUS_SCHEMA, "m_a", 1, "kept")
+    try:
+        with pytest.raises(PublishFailed, match="no dbt manifest at .*no-manifest.json"):
+            reuse_previous_marts(warehouse.url, missing)
+        assert scalar(db, f"select count(*) from {PREVIOUS_SCHEMA}.m_a") == 1  # left as it was
+    finally:
+        db.execute(f"drop table {PREVIOUS_SCHEMA}.m_a")
 
 
 @pytest.mark.parametrize("schema", [BUILD_SCHEMA, PREVIOUS_SCHEMA])
