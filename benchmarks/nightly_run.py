@@ -433,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **url.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
            config.GX_ROOT_ENV: str(work / "gx"), config.DATA_DOCS_DIR_ENV: str(work / "data_docs")}
     run = Run(url, admin_url, work, env)
+    from ioc_pipeline.runner.dag_runs import dbt_parse
+    from ioc_pipeline.warehouse.publish import MANIFEST
+
+    if not MANIFEST.exists():  # the build DAG renders from it, and its first task reads it
+        dbt_parse(url)
     token = secrets.token_hex(3)
     print(f"database {url.redacted()}, {n:,} dossiers, day {args.day}, work {work}", flush=True)
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)

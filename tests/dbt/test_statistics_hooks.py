@@ -19,3 +19,17 @@ def test_large_incremental_dossier_tables_are_analyzed_after_each_build(manifest
     assert "analyze {{ this }}" in hooks, hooks
     # once, not twice (a model-level post_hook and the project's would both run)
     assert hooks.count("analyze {{ this }}") == 1, hooks
+
+
+# The marts that aggregate every accepted dossier of int_dossiers_classified each night: right after
+# the nightly merge PostgreSQL's estimates for them are far too high, and JIT compiled each for 1-2.6 s
+# of a 1-3 s query at 1 M dossiers (BENCHMARKS.md, "Fifth round"). They plan without it.
+JIT_OFF = ("kpi_online_rate_monthly", "kpi_timeliness_monthly", "kpi_fee_reduced_online_monthly",
+           "dossier_watchlist", "kpi_forecast_month_end")
+
+
+@pytest.mark.parametrize("model", JIT_OFF)
+def test_marts_aggregating_every_dossier_plan_without_jit(manifest, model):
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == model)
+    hooks = [hook["sql"].strip().lower() for hook in node["config"]["pre-hook"]]
+    assert hooks.count("set local jit = off") == 1, hooks
