@@ -127,16 +127,20 @@ _TYPE_SPELLINGS = {"timestamptz": "timestamp with time zone", "timestamp": "time
                    "float8": "double precision", "varchar": "character varying"}
 
 
-def _contract_columns(node: dict) -> list[tuple[str, str]]:
-    """(column, data type) of a mart's node as its enforced contract creates the table."""
-    columns = [(column["name"], (column.get("data_type") or "").strip().lower())
+_NOT_NULL = {"not_null", "primary_key"}  # contract constraints that make PostgreSQL refuse a null
+
+
+def _contract_columns(node: dict) -> list[tuple[str, str, bool]]:
+    """(column, data type, not null) of a mart's node as its enforced contract creates the table."""
+    columns = [(column["name"], (column.get("data_type") or "").strip().lower(),
+                any(c.get("type") in _NOT_NULL for c in column.get("constraints") or []))
                for column in (node.get("columns") or {}).values()]
-    return [(column, _TYPE_SPELLINGS.get(data_type, data_type)) for column, data_type in columns]
+    return [(column, _TYPE_SPELLINGS.get(data_type, data_type), not_null) for column, data_type, not_null in columns]
 
 
-def _table_columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str, str]]:
+def _table_columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str, str, bool]]:
     return conn.execute(
-        """select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+        """select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull from pg_attribute a
             where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum""",
         (f"{sql.Identifier(schema, name).as_string(conn)}",)).fetchall()
 
@@ -146,7 +150,8 @@ def reuse_previous_marts(warehouse_url: str, manifest_path: Path | str = MANIFES
     build's incremental marts start from it. Returns the tables moved.
 
     A kept table whose columns are not those of the mart's contract in the manifest (an upgrade changed
-    them; the model would refuse it: `on_schema_change: fail`), or that is no incremental mart any more,
+    them, their types or their not-null constraints: the model would refuse new columns
+    (`on_schema_change: fail`) and a merge would not add a constraint), or that is no incremental mart any more,
     is dropped: the build makes the mart afresh. A table already in `marts_build` (left by a build that
     was not published: it is newer) stays, and the kept one waits for the next publication to replace
     it. Takes the publication lock: never during a publication. The manifest is read only when a table

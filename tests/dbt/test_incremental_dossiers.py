@@ -182,10 +182,12 @@ CORRUPTIONS = {
     "relationships_int_dossiers_classified_agency_version_key": (
         "intermediate.int_dossiers_classified", "agency_version_key", "'bogus'"),
 }
-# fct_dossier is rebuilt in full: its scoped tests read the dossiers derived since (classified.derived_at)
+# fct_dossier's scoped tests read the dossiers derived since (classified.derived_at). Its not-null
+# columns are constraints of its enforced contract (PostgreSQL refuses the null): a value outside the
+# accepted ones stands in, one per dossier (accepted_values fails once per distinct value)
 FCT_CORRUPTIONS = {
-    "not_null_fct_dossier_is_online": ("marts.fct_dossier", "is_online", "null"),
-    "not_null_fct_dossier_procedure_code": ("marts.fct_dossier", "procedure_code", "null"),
+    "accepted_values_fct_dossier_timeliness": ("marts.fct_dossier", "timeliness", "'bogus-' || dossier_code"),
+    "accepted_values_fct_dossier_agency_level": ("marts.fct_dossier", "agency_level", "'bogus-' || dossier_code"),
 }
 
 
@@ -340,7 +342,7 @@ def test_incremental_results_hand_worked(builds):
 
 def _failures(run: dict[str, int], prefix: str) -> int:
     matching = [failures for name, failures in run.items()
-                if name == prefix or (name.startswith(prefix) and name.startswith("relationships_"))]
+                if name == prefix or (name.startswith(prefix) and name.startswith(("relationships_", "accepted_values_")))]
     assert len(matching) == 1, (prefix, sorted(run))
     return matching[0]
 

@@ -184,6 +184,23 @@ def test_a_kept_table_whose_columns_changed_is_dropped_not_reused(nights):
             conn.execute(f"alter table {BUILD_SCHEMA}.fct_dossier_night_5 rename to fct_dossier")
 
 
+def test_a_kept_table_without_the_contracts_not_null_constraints_is_dropped(nights):
+    """Same columns and types, but kept from before the contract made its columns not null: a merge
+    into it would never add the constraints, so it is dropped and the build makes the mart afresh."""
+    with psycopg.connect(nights["url"].url, autocommit=True) as conn:
+        conn.execute(f"alter table {BUILD_SCHEMA}.fct_dossier rename to fct_dossier_night_5")
+        conn.execute(f"drop table if exists {PREVIOUS_SCHEMA}.fct_dossier")
+        conn.execute(f"create table {PREVIOUS_SCHEMA}.fct_dossier as table marts.fct_dossier")  # no not null
+        try:
+            assert conn.execute("select count(*) from pg_attribute where attrelid = 'marts.fct_dossier'::regclass"
+                                " and attnum > 0 and attnotnull").fetchone()[0] >= 5
+            assert reuse_previous_marts(nights["url"].url, nights["manifest"]) == []
+            assert _tables(conn, PREVIOUS_SCHEMA) == set()
+            assert "fct_dossier" not in _tables(conn, BUILD_SCHEMA)
+        finally:
+            conn.execute(f"alter table {BUILD_SCHEMA}.fct_dossier_night_5 rename to fct_dossier")
+
+
 def test_readers_cannot_see_the_kept_table(nights):
     with psycopg.connect(nights["url"].url, autocommit=True) as conn:
         for role in ("ioc_reader", "auditor"):
