@@ -1,7 +1,7 @@
 """One whole nightly run at N dossiers of history, each step in its own process, with its memory and CPU.
 
     .venv/bin/python benchmarks/nightly_run.py --rows 1000000 [--keep] [--database NAME] [--day K]
-        [--full-rebuild] [--no-http] [--top 10]
+        [--full-rebuild] [--no-http] [--fresh-parse] [--top 10]
 
 What a worker does for one night, step by step, each step a child process of this script (as an Airflow
 worker runs each task in a process of its own), measured from the outside with `os.wait4`:
@@ -15,10 +15,13 @@ worker runs each task in a process of its own), measured from the outside with `
      `--no-http` loads the same records with `load_batch` directly instead;
   a2. the raw checks of that batch (`run_raw_checks`, the `check_one_stop_shop_dossiers` task);
   b. the test watermark (`dbt_test_watermark.begin_build`, the `test_watermark` task);
-  c. the nightly `dbt build`, ONE dbt process, with the vars the build DAG passes (`as_of_date`,
-     `run_label`, `marts_schema: marts_build`, and what b returned: `test_since_batch`, and since the
-     third round of issue 14 `test_since_derived_at`) and the DAG's `NIGHTLY_EXCLUDE` as `--exclude`
-     (read from dags/ioc_build_marts.py). In Airflow Cosmos runs one dbt invocation per node instead
+  c. the nightly `dbt build`, ONE dbt process, with the var the build DAG passes (`marts_schema:
+     marts_build`, the same every night), the settings it sets as environment variables
+     (`config.dbt_build_env`: `as_of_date`, `run_label`, and what b returned: `test_since_batch` and
+     `test_since_derived_at`) and the DAG's `NIGHTLY_EXCLUDE` as `--exclude` (read from
+     dags/ioc_build_marts.py). dbt starts from the parse the previous run on this database saved (kept
+     beside the day files, as a worker's Cosmos cache keeps it; `--fresh-parse`: none), and the step's
+     line says whether it re-used it. In Airflow Cosmos runs one dbt invocation per node instead
      (see BENCHMARKS.md for what that adds);
   c2. (a probe, outside the night's total) one dbt invocation for one small node with the Cosmos node
      tasks' flags (`dbt build --select dim_date --no-write-json`): what each of Cosmos's per-node
@@ -284,6 +287,7 @@ class Run:
     def __init__(self, url, admin_url: str, work: Path, env: dict):
         self.url, self.admin_url, self.work, self.env = url, admin_url, work, env
         self.rows: list[dict] = []
+        self.parse_cache: Path | None = None
 
     def measure(self, label: str, command: list[str], *, log_name: str) -> dict:
         """Run `command` as a child process; wall, ru_maxrss, CPU of it; the server side meanwhile."""
@@ -323,26 +327,51 @@ class Run:
             print(f"    -> {json.dumps(row['result'], default=str)[:400]}", flush=True)
         return row
 
-    def dbt(self, label: str, target: str, *args: str, vars: dict) -> dict:
+    def dbt(self, label: str, target: str, *args: str, settings: dict, parse_cache: Path | None = None) -> dict:
+        """One dbt invocation with the build DAG's vars (the same every night) and `settings` (what changes
+        with every build) as its environment (config.dbt_build_env). With `parse_cache`, dbt starts from
+        that saved parse (partial_parse.msgpack), as a worker's Cosmos cache would, and the cache takes
+        this invocation's parse afterwards."""
+        from ioc_pipeline import config
+
+        target_path = self.work / target
+        target_path.mkdir(parents=True, exist_ok=True)
+        if parse_cache is not None and parse_cache.exists():
+            shutil.copy2(parse_cache, target_path / "partial_parse.msgpack")
         command = [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR),
-                   "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.work / target),
-                   "--log-path", str(self.work / "logs"), "--vars", json.dumps(vars), "--no-use-colors"]
-        row = self.measure(label, command, log_name=target)
+                   "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path),
+                   "--log-path", str(self.work / "logs"), "--vars", json.dumps(BUILD_VARS), "--no-use-colors"]
+        env, self.env = self.env, {**self.env, **config.dbt_build_env(**settings)}
+        try:
+            row = self.measure(label, command, log_name=target)
+        finally:
+            self.env = env
+        if parse_cache is not None and (target_path / "partial_parse.msgpack").exists():
+            shutil.copy2(target_path / "partial_parse.msgpack", parse_cache)
         results_path = self.work / target / "run_results.json"
         row["results"] = json.loads(results_path.read_text())["results"] if results_path.exists() else []
         text = (self.work / f"{target}.log").read_text()
         row["totals"] = next((line.split("|", 1)[-1].strip() for line in reversed(text.splitlines())
                               if "PASS=" in line), "")
+        # dbt logs why it parses the whole project, or nothing when it re-uses the saved parse
+        row["full_parse"] = next((line.split("|", 1)[-1].strip() for line in text.splitlines()
+                                  if "Unable to do partial parsing" in line), None)
         if row["totals"]:
-            print(f"    -> {row['totals']}", flush=True)
+            print(f"    -> {row['totals']}; "
+                  + (f"full parse ({row['full_parse']})" if row["full_parse"] else "partial parse"), flush=True)
         return row
 
 
-def build_vars(run_label: str, since: int | dict | None) -> dict:
-    """The vars the build DAG passes; `since` is what `begin_build` returned: the batch watermark (an int
-    or None), or, since the third round of issue 14, a dict of vars (test_since_batch, test_since_derived_at)."""
+# The vars the build DAG passes to every dbt node: the same every night
+BUILD_VARS = {"marts_schema": "marts_build"}
+
+
+def build_settings(run_label: str, since: int | dict | None) -> dict:
+    """What the build DAG sets as dbt's environment (config.dbt_build_env); `since` is what `begin_build`
+    returned: the batch watermark (an int or None), or, since the third round of issue 14, a dict
+    (test_since_batch, test_since_derived_at)."""
     scoped = since if isinstance(since, dict) else {"test_since_batch": since}
-    return {"as_of_date": dbtbench.AS_OF, "run_label": run_label, "marts_schema": "marts_build", **scoped}
+    return {"as_of_date": dbtbench.AS_OF, "run_label": run_label, **scoped}
 
 
 def dag_excludes() -> list[str]:
@@ -368,7 +397,8 @@ def rebuild(run: Run, label: str, tag: str) -> list[dict]:
     rows = [run.py_step(f"{tag}b. test watermark (test_all)", "watermark",
                         {"url": url, "run_label": label, "test_all": True})]
     rows.append(run.dbt(f"{tag}c. dbt build --full-refresh (whole project{' but ' + ' '.join(dag_excludes()) if dag_excludes() else ''})",
-                        "full", "build", "--full-refresh", *exclude_args(), vars=build_vars(label, None)))
+                        "full", "build", "--full-refresh", *exclude_args(), settings=build_settings(label, None),
+                        parse_cache=run.parse_cache))
     rows.append(run.py_step(f"{tag}d. mart checks (run_mart_checks on marts_build)", "mart_checks",
                             {"url": url, "run_label": label}))
     rows.append(run.py_step(f"{tag}e. publish_marts", "publish",
@@ -415,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="skip dbt docs generate in the reports step")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--work", help="work directory (default: a new temporary one)")
+    parser.add_argument("--fresh-parse", action="store_true",
+                        help="every dbt step parses the project afresh (no saved parse kept between runs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -433,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **url.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
            config.GX_ROOT_ENV: str(work / "gx"), config.DATA_DOCS_DIR_ENV: str(work / "data_docs")}
     run = Run(url, admin_url, work, env)
+    # dbt's saved parse, kept from night to night beside the day files (a worker's Cosmos cache does
+    # the same): a night whose code did not change re-uses it (BENCHMARKS.md "Fifth round")
+    run.parse_cache = None if args.fresh_parse else work.parent / f"ioc_nightly_{url.database}.partial_parse.msgpack"
     from ioc_pipeline.runner.dag_runs import dbt_parse
     from ioc_pipeline.warehouse.publish import MANIFEST
 
@@ -508,14 +543,15 @@ def main(argv: list[str] | None = None) -> int:
                     {"url": u, "batch_id": batch, "run_label": label})
         b = run.py_step("b. test watermark (begin_build)", "watermark", {"url": u, "run_label": label})
         since = (b.get("result") or {}).get("since")
-        run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(), vars=build_vars(label, since))
+        run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(),
+                settings=build_settings(label, since), parse_cache=run.parse_cache)
         # what one Cosmos node task costs beyond its SQL: a dbt invocation for one tiny node, with the
         # node tasks' flags (ioc_pipeline/airflow_glue/dbt_invocations.py); Airflow's own task start-up
         # is not in it
         from ioc_pipeline.airflow_glue.dbt_invocations import DBT_FLAGS
 
         run.dbt("c2. one Cosmos-like node invocation (dbt build --select dim_date)", "one_node", "build",
-                "--select", "dim_date", *DBT_FLAGS, vars=build_vars(label, since))
+                "--select", "dim_date", *DBT_FLAGS, settings=build_settings(label, since), parse_cache=run.parse_cache)
         run.py_step("d. mart checks (run_mart_checks on marts_build)", "mart_checks", {"url": u, "run_label": label})
         run.py_step("e. publish_marts", "publish",
                     {"url": u, "run_label": label, "manifest": str(work / "nightly" / "manifest.json")})
@@ -523,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
                     {"url": u, "out": str(work / "reports")})
         if not args.no_docs:
             run.dbt("f2. dbt docs generate --static", "docs", "docs", "generate", "--static",
-                    vars={"as_of_date": dbtbench.AS_OF})
+                    settings={"as_of_date": dbtbench.AS_OF})
         rows = run.rows
         total = sum(r["wall"] for r in rows if not r["step"].startswith("c2."))  # c2 is a probe, not a step
         print_table(f"nightly run — {n:,} dossiers, day {args.day} ({a.get('result')}), "

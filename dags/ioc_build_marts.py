@@ -16,12 +16,16 @@ previous set published; the dbt docs and the reports read the published `marts`.
 
 Batch-scoped data tests (issue 14): `test_watermark` runs first and records the build's load-batch
 watermark; the dbt tests over the raw dossiers then read only the batches after the last published
-build's (dbt var `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`), and the column tests of
+build's (setting `test_since_batch`, `ioc_pipeline/warehouse/dbt_test_watermark.py`), and the column tests of
 `int_dossiers_classified` and `fct_dossier` only the rows derived since the last published build started
-(dbt var `test_since_derived_at`). `test_all_batches: true` in the run's conf tests every row. The unit tests are left
+(setting `test_since_derived_at`). `test_all_batches: true` in the run's conf tests every row. The unit tests are left
 to CI (NIGHTLY_EXCLUDE). The same task first moves back into `marts_build` the tables the last
 publication kept for the incremental marts (`fct_dossier`: `reuse_previous_marts`), so they are
 merged, not rebuilt.
+
+What changes with every run (as_of_date, run_label and the two test scopes) reaches dbt as environment
+variables (`config.dbt_build_env`, read by the macro `build_setting`), not as dbt vars: the vars stay the
+same from night to night, so dbt re-uses its last parse instead of re-parsing the project.
 """
 
 from __future__ import annotations
@@ -113,9 +117,11 @@ def ioc_build_marts():
         ),
         # dbt's bookkeeping per node task kept small (ioc_pipeline/airflow_glue/dbt_invocations.py)
         operator_args={"install_deps": False, "dbt_cmd_flags": DBT_FLAGS, "on_execute_callback": freeze_heap,
-                       "vars": {"as_of_date": AS_OF, "run_label": RUN_LABEL, "marts_schema": BUILD_SCHEMA,
-                                "test_since_batch": TEST_SINCE_BATCH,
-                                "test_since_derived_at": TEST_SINCE_DERIVED_AT}},
+                       # the same every night (dbt keeps its partial parse); what changes goes in env
+                       "vars": {"marts_schema": BUILD_SCHEMA},
+                       "env": config.dbt_build_env(as_of_date=AS_OF, run_label=RUN_LABEL,
+                                                   test_since_batch=TEST_SINCE_BATCH,
+                                                   test_since_derived_at=TEST_SINCE_DERIVED_AT)},
     )
 
     @task
@@ -163,7 +169,7 @@ def ioc_build_marts():
         invocation_mode=InvocationMode.DBT_RUNNER,
         install_deps=False,
         dbt_cmd_flags=["--static"],
-        vars={"as_of_date": AS_OF},
+        env=config.dbt_build_env(as_of_date=AS_OF),
         callback=publish_dbt_docs,
         trigger_rule="all_done",
     )

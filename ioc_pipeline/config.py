@@ -141,6 +141,23 @@ SECTOR_FEEDS_DIR_ENV = "IOC_SECTOR_FEEDS_DIR"
 # into the context's great_expectations.yml. Never set it yourself.
 GX_WAREHOUSE_URL_ENV = "IOC_GX_WAREHOUSE_URL"
 
+# Not settings: the values that change with every dbt build reach dbt as environment variables
+# IOC_BUILD_<NAME> (the macro build_setting, dbt_project/macros/build_settings.sql), not as --vars: dbt
+# re-parses the whole project when its --vars change, not when such a variable does (issue 14,
+# BENCHMARKS.md "Fifth round"). The build DAG and the benchmarks set them; never set them yourself.
+DBT_BUILD_ENV_PREFIX = "IOC_BUILD_"
+DBT_BUILD_SETTINGS = ("as_of_date", "run_label", "test_since_batch", "test_since_derived_at")
+
+
+def dbt_build_env(**values: object) -> dict[str, str]:
+    """The environment for one dbt build: every setting of DBT_BUILD_SETTINGS, '' where not given (an
+    empty variable is null to dbt, so a value left over in the environment never leaks into a build)."""
+    unknown = set(values) - set(DBT_BUILD_SETTINGS)
+    if unknown:
+        raise ValueError(f"not a dbt build setting: {sorted(unknown)} (settings: {DBT_BUILD_SETTINGS})")
+    return {DBT_BUILD_ENV_PREFIX + name.upper(): "" if values.get(name) is None else str(values[name])
+            for name in DBT_BUILD_SETTINGS}
+
 # Nightly intervals reach back this far into the previous one, so a record that changed while the
 # previous extraction was paging is caught now (docs/contracts/sources.md: it may have been seen twice or not at all).
 DEFAULT_EXTRACT_OVERLAP = timedelta(hours=2)

@@ -1,8 +1,8 @@
 {#-
     on-run-end hook: one row per executed node (model, seed, test, unit test, ...) into
     audit.dbt_node_run, so that "did last night's build pass?" has an answer in the warehouse
-    (auditors read schema audit), with the run it belongs to (var run_label: the build DAG passes
-    the run's label, as every node is its own dbt invocation under Cosmos). Idempotent:
+    (auditors read schema audit), with the run it belongs to (setting run_label, macros/build_settings.sql:
+    the build DAG sets the run's label, as every node is its own dbt invocation under Cosmos). Idempotent:
     (invocation_id, node_id) is the key and conflicts are ignored.
 
     A no-op when nothing is executed (dbt parse/compile/ls render hooks with execute = false),
@@ -36,7 +36,7 @@
                     ~ ', ' ~ (response.get('rows_affected') if response.get('rows_affected') is number else 'null')
                     ~ ', ' ~ _audit_literal(res.message)
                     ~ ', ' ~ _audit_timestamp(node_timing.finished)
-                    ~ ', ' ~ _audit_literal(var('run_label', none))
+                    ~ ', ' ~ _audit_literal(build_setting('run_label'))
                     ~ ')'
                 ) -%}
             {%- endfor -%}

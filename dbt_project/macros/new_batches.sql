@@ -10,13 +10,12 @@
 -#}
 
 {% macro test_since_batch() -%}
-    {%- set value = var('test_since_batch', none) -%}
-    {%- if value is none or (value | string | trim | lower) in ('', 'none', 'null') -%}
+    {%- set text = build_setting('test_since_batch') -%}
+    {%- if text is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set text = value | string | trim -%}
     {%- if not text.isdigit() -%}
-        {{ exceptions.raise_compiler_error("var test_since_batch must be a batch_id (an integer) or null, not " ~ text) }}
+        {{ exceptions.raise_compiler_error("test_since_batch (var or IOC_BUILD_TEST_SINCE_BATCH) must be a batch_id (an integer) or null, not " ~ text) }}
     {%- endif -%}
     {{ return(text | int) }}
 {%- endmacro %}
@@ -43,13 +42,12 @@
     test is sound when scoped).
 -#}
 {% macro test_since_derived_at() -%}
-    {%- set value = var('test_since_derived_at', none) -%}
-    {%- if value is none or (value | string | trim | lower) in ('', 'none', 'null') -%}
+    {%- set text = build_setting('test_since_derived_at') -%}
+    {%- if text is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set text = value | string | trim -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([+-][0-9]{2}(:?[0-9]{2})?|Z)', text) -%}
-        {{ exceptions.raise_compiler_error("var test_since_derived_at must be an ISO timestamp with its time zone or null, not " ~ text) }}
+        {{ exceptions.raise_compiler_error("test_since_derived_at (var or IOC_BUILD_TEST_SINCE_DERIVED_AT) must be an ISO timestamp with its time zone or null, not " ~ text) }}
     {%- endif -%}
     {{ return(text) }}
 {%- endmacro %}

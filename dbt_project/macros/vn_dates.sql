@@ -50,10 +50,12 @@
     )
 {%- endmacro %}
 
-{#- The as-of day: var as_of_date when set (YYYY-MM-DD), else today in Vietnam time. -#}
+{#- The as-of day: setting as_of_date when set (YYYY-MM-DD; macros/build_settings.sql), else today in -#}
+{#- Vietnam time. -#}
 {% macro as_of_date() -%}
-    {%- if var('as_of_date', none) -%}
-        '{{ var("as_of_date") }}'::date
+    {%- set as_of = build_setting('as_of_date') -%}
+    {%- if as_of is not none -%}
+        '{{ as_of }}'::date
     {%- else -%}
         {{ vn_day('now()') }}
     {%- endif -%}

@@ -71,6 +71,11 @@ def test_the_dag_publishes_a_checked_build_and_keeps_it_when_the_next_fails(airf
         checked = {t for (t,) in db.execute("select table_checked from dq.validation_run where run_label = 'dag-pub-1'"
                                             " and layer = 'marts'")}
         assert "marts.fct_dossier" in checked and all(t.startswith("marts.") for t in checked)
+        # the run's label reached every dbt node task as the environment the DAG gives Cosmos
+        # (config.dbt_build_env), not as a dbt var
+        labels = dict(db.execute("select coalesce(run_label, '(none)'), count(*) from audit.dbt_node_run"
+                                 " group by 1").fetchall())
+        assert set(labels) == {"dag-pub-1"} and labels["dag-pub-1"] > 100, labels
         published = _digest(db)
         db.execute("set role ioc_reader")
         assert scalar(db, "select count(*) from marts.fct_dossier") == 9
@@ -85,6 +90,10 @@ def test_the_dag_publishes_a_checked_build_and_keeps_it_when_the_next_fails(airf
         with psycopg.connect(warehouse.url, autocommit=True) as db:
             db.execute("alter table raw.dvc_portal__department_gone rename to dvc_portal__department")
     assert not step.ok  # the refusal fails the run (its leaves alone would not: the auditors' page and docs run anyway)
+    # a new run's label and test scopes are no reason for dbt to parse the project again: its node tasks
+    # start from the parse Cosmos saved in the first run (issue 14)
+    log = step.log_path.read_text()
+    assert "Unable to do partial parsing because config vars" not in log
     assert "marts not published: the dbt build of run dag-pub-2 has 1 node(s) in error: " \
         "model.ioc_warehouse.stg_dvc_portal__departments (error)" in step.log_path.read_text()
     assert report.publication["status"] == "refused"
