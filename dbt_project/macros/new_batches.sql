@@ -89,13 +89,19 @@
 {%- endmacro %}
 
 
-{#- dbt's get_where_subquery (a data test's `where` config), with the placeholders __new_batches__ and -#}
-{#- __new_derivations__ replaced by new_batches_predicate() / new_derivations_predicate() when the test runs. -#}
+{#- dbt's get_where_subquery (a data test's `where` config), with the placeholders replaced when the test -#}
+{#- runs: __new_batches__ by new_batches_predicate(), __new_derivations__ by new_derivations_predicate(), -#}
+{#- __new_current_derivations__ by new_derivations_predicate('current_derived_at') (int_dossier_status_history, -#}
+{#- whose rows carry the int_dossiers_current.derived_at they were derived from), __new_derived_dossiers__ -#}
+{#- by new_derived_dossiers_predicate(). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- if '__new_batches__' in where -%}
             {%- set where = where | replace('__new_batches__', new_batches_predicate()) -%}
+        {%- endif -%}
+        {%- if '__new_current_derivations__' in where -%}
+            {%- set where = where | replace('__new_current_derivations__', new_derivations_predicate('current_derived_at')) -%}
         {%- endif -%}
         {%- if '__new_derivations__' in where -%}
             {%- set where = where | replace('__new_derivations__', new_derivations_predicate()) -%}

@@ -191,8 +191,20 @@ FCT_CORRUPTIONS = {
 }
 
 
+# int_dossiers_current and int_dossier_status_history: I1 (a new version in batch 2: re-derived since)
+# stands where I2 stands above; in the history, the dossier's version-0 row only (one failing row each)
+CURRENT_CORRUPTIONS = {
+    "not_null_int_dossiers_current_supplement_count": ("intermediate.int_dossiers_current", "supplement_count", "null"),
+    "not_null_int_dossier_status_history_is_closed": (
+        "intermediate.int_dossier_status_history", "is_closed", "null", "version_number = 0"),
+    "not_null_int_dossier_status_history_versions_received": (
+        "intermediate.int_dossier_status_history", "versions_received", "null", "version_number = 0"),
+}
+
+
 def _scoped_tests(url, work: Path, since: str, corruptions: dict = CORRUPTIONS,
-                  model: str = "int_dossiers_classified") -> dict[str, dict[str, int]]:
+                  model: str = "int_dossiers_classified", codes: tuple[str, str] = ("I2", "I8")
+                  ) -> dict[str, dict[str, int]]:
     """Break I2 (re-derived only because its agency's versions changed: no new version of its own) and
     I8 (not re-derived since `since`) in place, without touching derived_at, then run the data tests of
     the intermediate dossier tables with test_since_derived_at = `since` (a nightly build after a
@@ -200,12 +212,14 @@ def _scoped_tests(url, work: Path, since: str, corruptions: dict = CORRUPTIONS,
     Returns the failing rows per test of both runs."""
     with psycopg.connect(url.url) as conn:
         saved = {}
-        for table, column, bad in corruptions.values():
-            saved[(table, column)] = conn.execute(
-                f"select dossier_code, {column} from {table} where dossier_code in ('I2', 'I8')").fetchall()
-            conn.execute(f"update {table} set {column} = {bad} where dossier_code in ('I2', 'I8')")
+        for table, column, bad, *only in corruptions.values():
+            also = "".join(f" and {o}" for o in only)  # one row per dossier
+            saved[(table, column, also)] = conn.execute(
+                f"select dossier_code, {column} from {table} where dossier_code in {codes!r}{also}").fetchall()
+            assert len(saved[(table, column, also)]) == 2, (table, also)
+            conn.execute(f"update {table} set {column} = {bad} where dossier_code in {codes!r}{also}")
     try:
-        select = ["--select", model]
+        select = ["--select", *model.split()]
         return {
             "scoped": _test_failures(_dbt(url, work, f"test_scoped_{model}", "test", *select, check=False,
                                           extra_vars={"test_since_derived_at": since})),
@@ -214,9 +228,9 @@ def _scoped_tests(url, work: Path, since: str, corruptions: dict = CORRUPTIONS,
         }
     finally:
         with psycopg.connect(url.url) as conn:
-            for (table, column), rows in saved.items():
+            for (table, column, also), rows in saved.items():
                 for code, value in rows:
-                    conn.execute(f"update {table} set {column} = %s where dossier_code = %s",
+                    conn.execute(f"update {table} set {column} = %s where dossier_code = %s{also}",
                                  (value, code))
 
 
@@ -284,6 +298,8 @@ def builds(tmp_path_factory):
         # row-version and table snapshots)
         scoped = _scoped_tests(url, work, since)
         scoped_fct = _scoped_tests(url, work, since, FCT_CORRUPTIONS, "fct_dossier")
+        scoped_current = _scoped_tests(url, work, since, CURRENT_CORRUPTIONS,
+                                       "int_dossiers_current int_dossier_status_history", codes=("I1", "I8"))
         assert _snapshot(url) == incremental
 
         _dbt(url, work, "build_full", "build", "--full-refresh")
@@ -295,6 +311,7 @@ def builds(tmp_path_factory):
             "states_after_1": states_after_1, "states_after_2": states_after_2,
             "incremental_sql": next(incremental_target.glob("run/**/int_dossiers_current.sql")).read_text(),
             "incremental_results": incremental_results, "scoped": scoped, "scoped_fct": scoped_fct,
+            "scoped_current": scoped_current,
         }
     finally:
         drop()
@@ -350,8 +367,10 @@ def _failures(run: dict[str, int], prefix: str) -> int:
 def test_derived_row_scoped_tests_read_every_row_derived_since_the_last_published_build(builds):
     """With test_since_derived_at, the scoped data tests read exactly the rows derived since: I2, re-derived
     for its agency's new version (its raw batch is old: a batch watermark would miss it), fails the
-    broken test; I8, unchanged since, is not read. With the var null every row is read."""
-    for key, corruptions in (("scoped", CORRUPTIONS), ("scoped_fct", FCT_CORRUPTIONS)):
+    broken test; I8, unchanged since, is not read. With the var null every row is read. The same for
+    int_dossiers_current and int_dossier_status_history with I1 (a new version since)."""
+    for key, corruptions in (("scoped", CORRUPTIONS), ("scoped_fct", FCT_CORRUPTIONS),
+                             ("scoped_current", CURRENT_CORRUPTIONS)):
         scoped, every = builds[key]["scoped"], builds[key]["all"]
         for prefix in corruptions:
             assert _failures(scoped, prefix) == 1, prefix  # I2 only
