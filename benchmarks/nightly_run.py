@@ -445,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="skip dbt docs generate in the reports step")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--work", help="work directory (default: a new temporary one)")
+    parser.add_argument("--threads", type=int,
+                        help="dbt threads of the night's one-process build (default: the profile's, 2)")
     parser.add_argument("--fresh-parse", action="store_true",
                         help="every dbt step parses the project afresh (no saved parse kept between runs)")
     args = parser.parse_args(argv)
@@ -543,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
                     {"url": u, "batch_id": batch, "run_label": label})
         b = run.py_step("b. test watermark (begin_build)", "watermark", {"url": u, "run_label": label})
         since = (b.get("result") or {}).get("since")
-        run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(),
+        threads = ["--threads", str(args.threads)] if args.threads else []
+        run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(), *threads,
                 settings=build_settings(label, since), parse_cache=run.parse_cache)
         # what one Cosmos node task costs beyond its SQL: a dbt invocation for one tiny node, with the
         # node tasks' flags (ioc_pipeline/airflow_glue/dbt_invocations.py); Airflow's own task start-up
