@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from ioc_pipeline.stack.throwaway import first_asset_triggered_build, throwaway_stack, trigger_last_night  # noqa: E402
+from ioc_pipeline.stack.throwaway import (  # noqa: E402
+    first_asset_triggered_build, source_has_dossiers, throwaway_stack, trigger_last_night)
 
 
 def _t(value: str | None) -> float:
@@ -55,7 +56,8 @@ def measure(executor: str, repeat: int, scale: int) -> list[dict]:
         for i in range(repeat):
             load_before = os.getloadavg()[0]
             posted = time.time()
-            run = trigger_last_night(client) if i == 0 else client.trigger("ioc_extract_sources", None)
+            run = (trigger_last_night(client, has_dossiers=source_has_dossiers(stack)) if i == 0
+                   else client.trigger("ioc_extract_sources", None))
             run = client.wait_for_run("ioc_extract_sources", run["dag_run_id"], timeout=900)
             if run["state"] != "success":
                 raise SystemExit(f"[{executor}] extraction {run['dag_run_id']} {run['state']}")

@@ -17,7 +17,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,13 +102,39 @@ def throwaway_stack(executor: str = "celery", scale: int = 3000, up_timeout: flo
             shutil.rmtree(state, ignore_errors=True)
 
 
-def trigger_last_night(client: StackClient) -> dict:
+def source_has_dossiers(stack: Throwaway) -> Callable[[datetime, datetime], bool]:
+    """Does the stack's one-stop-shop source serve any dossier changed in `[start, end)`? (One page.)"""
+    from ioc_pipeline.sources.http import HttpEndpoint
+    from ioc_pipeline.sources.one_stop_shop import OneStopShopClient
+
+    source = OneStopShopClient(HttpEndpoint.from_uri(stack.info["env"]["AIRFLOW_CONN_ONE_STOP_SHOP"]))
+    return lambda start, end: next(iter(source.dossiers(start, end)), None) is not None
+
+
+def trigger_last_night(client: StackClient,
+                       has_dossiers: Callable[[datetime, datetime], bool] | None = None) -> dict:
     """Trigger `ioc_extract_sources` for the night the scheduler would run next (the last complete
     one), with that logical date, before unpausing it (so the scheduler adds no run of the same night);
-    `ioc_build_marts` is unpaused first so the Asset events start it."""
-    logical_date = client.dags()["ioc_extract_sources"]["next_dagrun_logical_date"]
+    `ioc_build_marts` is unpaused first so the Asset events start it.
+
+    With `has_dossiers(start, end)` (does the one-stop-shop source serve any dossier then?), a night
+    without dossiers is widened back, in the run's catch-up conf, to the start of the last day that has
+    some (up to two weeks): the simulator, like the offices, has no dossier activity on a weekend or a
+    public holiday, so on a Sunday or a Monday the last night alone is empty, and a first build over an
+    empty warehouse rightly fails its critical check (fct_dossier has rows). The run's logical date, its
+    window's end and so the as-of day of the build stay the scheduler's."""
+    logical_date = datetime.fromisoformat(client.dags()["ioc_extract_sources"]["next_dagrun_logical_date"])
+    # a run triggered with that logical date covers the complete day before it (the daily
+    # CronDataIntervalTimetable's manual data interval)
+    day = timedelta(days=1)
+    conf = {}
+    if has_dossiers is not None and not has_dossiers(logical_date - day, logical_date):
+        back = next((logical_date - (days + 1) * day for days in range(1, 15)
+                     if has_dossiers(logical_date - (days + 1) * day, logical_date - days * day)), None)
+        if back is not None:
+            conf = {"interval_start": back.isoformat(), "interval_end": logical_date.isoformat()}
     client.set_paused("ioc_build_marts", False)
-    run = client.trigger("ioc_extract_sources", logical_date)
+    run = client.trigger("ioc_extract_sources", logical_date, conf=conf)
     client.set_paused("ioc_extract_sources", False)
     return run
 
