@@ -284,19 +284,19 @@ def db_stats(admin_url: str, database: str) -> dict[str, int]:
 
 
 class Run:
-    def __init__(self, url, admin_url: str, work: Path, env: dict):
+    def __init__(self, url, admin_url: str, work: Path, env: dict, parse_cache: Path | None = None):
         self.url, self.admin_url, self.work, self.env = url, admin_url, work, env
+        self.parse_cache = parse_cache
         self.rows: list[dict] = []
-        self.parse_cache: Path | None = None
 
-    def measure(self, label: str, command: list[str], *, log_name: str) -> dict:
+    def measure(self, label: str, command: list[str], *, log_name: str, env: dict | None = None) -> dict:
         """Run `command` as a child process; wall, ru_maxrss, CPU of it; the server side meanwhile."""
         load_before = os.getloadavg()
         stats_before = db_stats(self.admin_url, self.url.database)
         log = (self.work / f"{log_name}.log").open("w")
         with ServerMeter(self.admin_url, self.url.database) as meter:
             start = time.perf_counter()
-            child = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            child = subprocess.Popen(command, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
             _, status, usage = os.wait4(child.pid, 0)
             wall = time.perf_counter() - start
             child.returncode = os.waitstatus_to_exitcode(status)
@@ -327,25 +327,22 @@ class Run:
             print(f"    -> {json.dumps(row['result'], default=str)[:400]}", flush=True)
         return row
 
-    def dbt(self, label: str, target: str, *args: str, settings: dict, parse_cache: Path | None = None) -> dict:
+    def dbt(self, label: str, target: str, *args: str, settings: dict) -> dict:
         """One dbt invocation with the build DAG's vars (the same every night) and `settings` (what changes
-        with every build) as its environment (config.dbt_build_env). With `parse_cache`, dbt starts from
-        that saved parse (partial_parse.msgpack), as a worker's Cosmos cache would, and the cache takes
+        with every build) as its environment (config.dbt_build_env). With the run's parse cache, dbt starts
+        from that saved parse (partial_parse.msgpack), as a worker's Cosmos cache would, and the cache takes
         this invocation's parse afterwards."""
         from ioc_pipeline import config
 
         target_path = self.work / target
         target_path.mkdir(parents=True, exist_ok=True)
+        parse_cache = self.parse_cache
         if parse_cache is not None and parse_cache.exists():
             shutil.copy2(parse_cache, target_path / "partial_parse.msgpack")
         command = [str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_PROJECT_DIR),
                    "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path),
                    "--log-path", str(self.work / "logs"), "--vars", json.dumps(BUILD_VARS), "--no-use-colors"]
-        env, self.env = self.env, {**self.env, **config.dbt_build_env(**settings)}
-        try:
-            row = self.measure(label, command, log_name=target)
-        finally:
-            self.env = env
+        row = self.measure(label, command, log_name=target, env={**self.env, **config.dbt_build_env(**settings)})
         if parse_cache is not None and (target_path / "partial_parse.msgpack").exists():
             shutil.copy2(target_path / "partial_parse.msgpack", parse_cache)
         results_path = self.work / target / "run_results.json"
@@ -397,8 +394,7 @@ def rebuild(run: Run, label: str, tag: str) -> list[dict]:
     rows = [run.py_step(f"{tag}b. test watermark (test_all)", "watermark",
                         {"url": url, "run_label": label, "test_all": True})]
     rows.append(run.dbt(f"{tag}c. dbt build --full-refresh (whole project{' but ' + ' '.join(dag_excludes()) if dag_excludes() else ''})",
-                        "full", "build", "--full-refresh", *exclude_args(), settings=build_settings(label, None),
-                        parse_cache=run.parse_cache))
+                        "full", "build", "--full-refresh", *exclude_args(), settings=build_settings(label, None)))
     rows.append(run.py_step(f"{tag}d. mart checks (run_mart_checks on marts_build)", "mart_checks",
                             {"url": url, "run_label": label}))
     rows.append(run.py_step(f"{tag}e. publish_marts", "publish",
@@ -466,10 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **url.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
            config.GX_ROOT_ENV: str(work / "gx"), config.DATA_DOCS_DIR_ENV: str(work / "data_docs")}
-    run = Run(url, admin_url, work, env)
     # dbt's saved parse, kept from night to night beside the day files (a worker's Cosmos cache does
     # the same): a night whose code did not change re-uses it (BENCHMARKS.md "Fifth round")
-    run.parse_cache = None if args.fresh_parse else work.parent / f"ioc_nightly_{url.database}.partial_parse.msgpack"
+    run = Run(url, admin_url, work, env, parse_cache=None if args.fresh_parse
+              else work.parent / f"ioc_nightly_{url.database}.partial_parse.msgpack")
     from ioc_pipeline.runner.dag_runs import dbt_parse
     from ioc_pipeline.warehouse.publish import MANIFEST
 
@@ -547,14 +543,14 @@ def main(argv: list[str] | None = None) -> int:
         since = (b.get("result") or {}).get("since")
         threads = ["--threads", str(args.threads)] if args.threads else []
         run.dbt("c. nightly dbt build (one process)", "nightly", "build", *exclude_args(), *threads,
-                settings=build_settings(label, since), parse_cache=run.parse_cache)
+                settings=build_settings(label, since))
         # what one Cosmos node task costs beyond its SQL: a dbt invocation for one tiny node, with the
         # node tasks' flags (ioc_pipeline/airflow_glue/dbt_invocations.py); Airflow's own task start-up
         # is not in it
         from ioc_pipeline.airflow_glue.dbt_invocations import DBT_FLAGS
 
         run.dbt("c2. one Cosmos-like node invocation (dbt build --select dim_date)", "one_node", "build",
-                "--select", "dim_date", *DBT_FLAGS, settings=build_settings(label, since), parse_cache=run.parse_cache)
+                "--select", "dim_date", *DBT_FLAGS, settings=build_settings(label, since))
         run.py_step("d. mart checks (run_mart_checks on marts_build)", "mart_checks", {"url": u, "run_label": label})
         run.py_step("e. publish_marts", "publish",
                     {"url": u, "run_label": label, "manifest": str(work / "nightly" / "manifest.json")})

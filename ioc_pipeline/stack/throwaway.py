@@ -127,12 +127,10 @@ def trigger_last_night(client: StackClient,
     # a run triggered with that logical date covers the complete day before it (the daily
     # CronDataIntervalTimetable's manual data interval)
     day = timedelta(days=1)
-    conf = {}
-    if has_dossiers is not None and not has_dossiers(logical_date - day, logical_date):
-        back = next((logical_date - (days + 1) * day for days in range(1, 15)
-                     if has_dossiers(logical_date - (days + 1) * day, logical_date - days * day)), None)
-        if back is not None:
-            conf = {"interval_start": back.isoformat(), "interval_end": logical_date.isoformat()}
+    starts = [logical_date - (back + 1) * day for back in range(15)]  # that day's start, then earlier ones
+    start = next((s for s in starts if has_dossiers(s, s + day)), starts[0]) if has_dossiers else starts[0]
+    conf = {} if start == starts[0] else {"interval_start": start.isoformat(),
+                                          "interval_end": logical_date.isoformat()}
     client.set_paused("ioc_build_marts", False)
     run = client.trigger("ioc_extract_sources", logical_date, conf=conf)
     client.set_paused("ioc_extract_sources", False)
