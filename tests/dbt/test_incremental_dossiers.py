@@ -14,6 +14,8 @@ brings what a nightly extraction brings:
 | I6, I7  | -                                     | new dossiers (TINH online remote, XA counter)            |
 | I8      | finished early (10), TINH             | -                                                        |
 
+I6's applicant is I1's (the same ID number): a repeat applicant in October (int_repeat_applicants_monthly).
+
 Also in batch 2, an agency version change: the department list brings a second version of HUYEN (in
 force from 01/09/2024, renamed), so I2 (accepted 3/9, no new version of its own) now belongs to another
 agency version: the incremental build must re-derive it (int_dossiers_classified is incremental too).
@@ -126,7 +128,8 @@ def batch_2() -> list[dict]:
         # I5 accepted in October (the commune's second version is in force)
         _dossier("I5", XA, 2, "20241015080000", NgayNopHoSo="20240920080000",
                  NgayTiepNhan="20241015080000", NgayHenTra="20241030170000"),
-        _dossier("I6", TINH, 2, "20241020080000", NgayNopHoSo="20241020070000",
+        # I6 is I1's applicant (the same ID number): a repeat applicant in October, online remote
+        _dossier("I6", TINH, 2, "20241020080000", NgayNopHoSo="20241020070000", SoDinhDanh="079090001001",
                  NgayTiepNhan="20241020080000", NgayHenTra="20241031170000"),
         _dossier("I7", XA, 4, "20241021080000", NgayNopHoSo="20241021070000", KenhThucHien=1,
                  NoiNopHoSo=None, NgayTiepNhan="20241021080000", NgayHenTra="20241101170000"),
@@ -253,6 +256,14 @@ def _row_versions(url, model: str = "int_dossiers_current") -> dict[str, str]:
             f" from intermediate.{model} group by dossier_code").fetchall())
 
 
+def _applicant_indexes(url) -> list[str]:
+    """The indexes of int_dossiers_classified on (applicant_key, is_accepted)."""
+    with psycopg.connect(url.url) as conn:
+        return [name for (name,) in conn.execute(
+            """select indexname from pg_indexes where schemaname = 'intermediate'
+                and tablename = 'int_dossiers_classified' and indexdef like '%(applicant_key, is_accepted)'""")]
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     """Batch 1, build; batch 2, incremental build, snapshot; full refresh, snapshot."""
@@ -264,6 +275,10 @@ def builds(tmp_path_factory):
         first = _load(url.url, DOSSIER, batch_1())
         assert first.counts.loaded == 7
         _dbt(url, work, "build_1", "build")
+        applicant_index_1 = _applicant_indexes(url)
+        with psycopg.connect(url.url) as conn:  # a warehouse built before the index was added to the model
+            for name in applicant_index_1:
+                conn.execute(f'drop index intermediate."{name}"')
         rows_after_1 = _row_versions(url)
         classified_after_1 = _row_versions(url, "int_dossiers_classified")
         states_after_1 = _row_versions(url, "int_dossier_month_end_states")
@@ -294,6 +309,7 @@ def builds(tmp_path_factory):
         classified_after_2 = _row_versions(url, "int_dossiers_classified")
         states_after_2 = _row_versions(url, "int_dossier_month_end_states")
         incremental = _snapshot(url)
+        applicant_index_2 = _applicant_indexes(url)
         # the scoped tests, on the tables of that build (they break rows and put them back: after the
         # row-version and table snapshots)
         scoped = _scoped_tests(url, work, since)
@@ -304,6 +320,7 @@ def builds(tmp_path_factory):
 
         _dbt(url, work, "build_full", "build", "--full-refresh")
         full = _snapshot(url)
+        applicant_index_full = _applicant_indexes(url)
         yield {
             "incremental": incremental, "full": full, "url": url,
             "rows_after_1": rows_after_1, "rows_after_2": rows_after_2,
@@ -312,6 +329,7 @@ def builds(tmp_path_factory):
             "incremental_sql": next(incremental_target.glob("run/**/int_dossiers_current.sql")).read_text(),
             "incremental_results": incremental_results, "scoped": scoped, "scoped_fct": scoped_fct,
             "scoped_current": scoped_current,
+            "applicant_indexes": (applicant_index_1, applicant_index_2, applicant_index_full),
         }
     finally:
         drop()
@@ -355,6 +373,32 @@ def test_incremental_results_hand_worked(builds):
     assert rows["I4"][:2] == (4, 2) and rows["I4"][3] == dt.datetime(2024, 9, 20, 10, 0, tzinfo=utc)
     assert rows["I5"][:2] == (2, 2) and rows["I5"][4:] == ("in_force", dt.date(2024, 10, 1))
     assert set(rows) == {"I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8"}
+
+
+def test_repeat_applicants_hand_worked(builds):
+    """I6 (accepted 20/10, Sở Tư pháp, online remote) is I1's applicant (accepted 2/9): in October one
+    repeat applicant, moving online, in the province, the TINH level and the agency; 0 elsewhere. Every
+    month and scope with an accepted dossier has a row: September (I1-I4, I8: TINH, HUYEN, XA), October
+    (I5 and I7 at XA, I6 at TINH)."""
+    with psycopg.connect(builds["url"].url) as conn:
+        rows = {(str(r[0]), r[1], r[2]): (r[3], r[4]) for r in conn.execute(
+            "select month, scope, scope_code, repeat_applicants, repeat_applicants_online_remote"
+            " from intermediate.int_repeat_applicants_monthly").fetchall()}
+    repeat = {("2024-10-01", "province", "province"), ("2024-10-01", "level", "TINH"), ("2024-10-01", "agency", TINH)}
+    assert set(rows) == {(month, scope, code) for month in ("2024-09-01", "2024-10-01")
+                         for scope, code in (("province", "province"), ("level", "TINH"), ("level", "XA"),
+                                             ("agency", TINH), ("agency", XA))} | {
+        ("2024-09-01", "level", "HUYEN"), ("2024-09-01", "agency", HUYEN)}
+    assert {key for key, value in rows.items() if value != (0, 0)} == repeat
+    assert all(rows[key] == (1, 1) for key in repeat)
+
+
+def test_the_applicant_index_reaches_a_warehouse_built_without_it(builds):
+    """int_repeat_applicants_monthly reads int_dossiers_classified through its (applicant_key,
+    is_accepted) index. dbt creates a model's configured indexes only with its table; the post-hook
+    (macro ensure_index) also gives it to a table built before it (dropped after build 1 here), once."""
+    first, incremental, full = builds["applicant_indexes"]
+    assert len(first) == 1 and len(incremental) == 1 and len(full) == 1
 
 
 def _failures(run: dict[str, int], prefix: str) -> int:

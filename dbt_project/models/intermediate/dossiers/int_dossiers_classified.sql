@@ -25,6 +25,9 @@
 {#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
     statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
     (issue 14, third round; as int_dossier_month_end_states). -#}
+{#- (applicant_key, is_accepted) is indexed by a post-hook (macro ensure_index, so that a warehouse
+    deployed before it gets it too): int_repeat_applicants_monthly finds the applicants with more than
+    one accepted dossier by an index-only scan in key order, then reads only their dossiers. -#}
 {#- Each run ends with an `analyze` of the table (post-hook in dbt_project.yml, a sample of 30,000 rows): the scoped data
     tests of this table and of fct_dossier, and int_dossier_month_end_states, select the rows derived
     since a time; without statistics on derived_at PostgreSQL expects a third of the table and scanned
@@ -36,6 +39,7 @@
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
         pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
+        post_hook="{{ ensure_index(['applicant_key', 'is_accepted']) }}",
         indexes=[
             {'columns': ['dossier_code'], 'unique': True},
             {'columns': ['derived_at']},
