@@ -24,6 +24,22 @@ def test_bootstrap_twice_is_harmless_and_creates_every_schema(warehouse, db):
     assert scalar(db, "select count(*) from pg_roles where rolname in ('ioc_reader', 'auditor')") == 2
 
 
+def test_new_sessions_of_the_warehouse_plan_without_jit(warehouse):
+    """JIT compilation cost 1-2.5 s per query against milliseconds of work (BENCHMARKS.md "Sixth
+    round"): the bootstrap turns it off for every new session of the warehouse database, whoever
+    connects (dbt, the checks, the BI tool's roles), and a session may still turn it back on."""
+    with psycopg.connect(warehouse.url) as conn:
+        assert conn.execute("show jit").fetchone()[0] == "off"
+        conn.execute("set jit = on")
+        assert conn.execute("show jit").fetchone()[0] == "on"
+    with psycopg.connect(warehouse.url) as conn:
+        assert conn.execute("show jit").fetchone()[0] == "off"  # a new session: off again
+        # a setting of this database, not of the server
+        assert conn.execute("""select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
+                                where d.datname = current_database() and s.setrole = 0""").fetchone()[0] == ["jit=off"]
+        assert conn.execute("select boot_val from pg_settings where name = 'jit'").fetchone()[0] == "on"
+
+
 def test_ioc_reader_sees_tables_built_later_in_marts_only(warehouse, db):
     db.execute("create table marts.built_later (x int)")
     db.execute("insert into marts.built_later values (1)")
