@@ -4,7 +4,7 @@
         unique_key='dossier_code',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
+        pre_hook="{{ 'set local jit = off' if is_incremental() else 'set local jit = on' }}",
         indexes=[
             {'columns': ['dossier_code', 'segment_number'], 'unique': True},
             {'columns': ['classified_derived_at']},
@@ -47,7 +47,9 @@
     status_6_pauses_clock needs `--full-refresh`.
     An incremental run sets jit off (pre_hook): it reads a few thousand dossiers, but without fresh
     statistics on derived_at PostgreSQL expects a third of the table and JIT-compiles the query,
-    which cost more (about 2 s at 1 M dossiers) than the query itself. Each run ends with an
+    which cost more (about 2 s at 1 M dossiers) than the query itself; a full build sets it on,
+    against the warehouse's default (off, bootstrap): over every dossier compiled code pays back
+    (BENCHMARKS.md "Sixth round"). Each run ends with an
     `analyze` of the table (post-hook in dbt_project.yml, about 0.3 s): kpi_timeliness_monthly's plan reads it (without
     statistics PostgreSQL expected millions of groups there and JIT-compiled the query for 2 s).
 -#}

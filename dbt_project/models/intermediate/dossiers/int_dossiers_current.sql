@@ -1,13 +1,15 @@
-{#- JIT off in an incremental run (pre_hook): it reads a day's dossiers, but PostgreSQL, without fresh
+{#- JIT (pre_hook): off in an incremental run - it reads a day's dossiers, but PostgreSQL, without fresh
     statistics on the day's rows, expects far more and JIT-compiled the query for 2-3 s at 1 M dossiers
-    (issue 14, third round; as int_dossier_month_end_states). -#}
+    (issue 14, third round; as int_dossier_month_end_states); on in a full build, against the
+    warehouse's default (off, bootstrap): compiled code pays back over every dossier (the 1 M full
+    rebuild: 116.7 s with JIT, 125.5 s without; BENCHMARKS.md "Sixth round"). -#}
 {{
     config(
         materialized='incremental',
         unique_key='dossier_code',
         incremental_strategy='merge_or_delete_insert',
         on_schema_change='fail',
-        pre_hook="{{ 'set local jit = off' if is_incremental() else '' }}",
+        pre_hook="{{ 'set local jit = off' if is_incremental() else 'set local jit = on' }}",
         indexes=[
             {'columns': ['dossier_code'], 'unique': True},
             {'columns': ['derived_at']},
