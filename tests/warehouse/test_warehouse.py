@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 
 import psycopg
 import pytest
@@ -38,6 +39,24 @@ def test_new_sessions_of_the_warehouse_plan_without_jit(warehouse):
         assert conn.execute("""select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
                                 where d.datname = current_database() and s.setrole = 0""").fetchone()[0] == ["jit=off"]
         assert conn.execute("select boot_val from pg_settings where name = 'jit'").fetchone()[0] == "on"
+
+
+def test_a_pipeline_role_that_does_not_own_the_database_gets_a_warning_not_an_error(db):
+    """Only the database's owner may change its session defaults: the bootstrap then warns and goes on."""
+    from importlib import resources
+
+    settings = resources.files("ioc_pipeline.warehouse").joinpath("sql", "01_session_settings.sql").read_text("utf-8")
+    role = f"ioc_test_not_owner_{uuid.uuid4().hex[:8]}"
+    notices: list[str] = []
+    db.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary or ""))
+    db.execute(f"create role {role} nologin")
+    try:
+        db.execute(f"set role {role}")
+        db.execute(settings)
+    finally:
+        db.execute("reset role")
+        db.execute(f"drop role {role}")
+    assert any(f"role {role} does not own database" in notice for notice in notices), notices
 
 
 def test_ioc_reader_sees_tables_built_later_in_marts_only(warehouse, db):
