@@ -66,7 +66,9 @@ def test_a_terminated_run_takes_its_process_group_down(sig):
     label = f"ioc-test-{uuid.uuid4().hex}"
     proc = _start(label)
     proc.send_signal(sig)
-    proc.wait(20)
+    # generous: the child's group gets a 10 s grace after SIGTERM, and one CI run on a loaded machine
+    # (dbt builds beside it) did not see the parent end within 20 s
+    proc.wait(60)
     assert proc.returncode != 0
     assert _gone(label, 5) == []
 
