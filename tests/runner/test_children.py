@@ -44,9 +44,10 @@ def _with_label(label: str) -> list[int]:
 
 
 def _default_signals() -> None:
-    """The stand-in starts as from a terminal, SIGINT and SIGTERM at their defaults: an ignored signal
-    stays ignored across exec, and code an earlier test ran in this pytest worker (Airflow's, in-process)
-    can leave SIGINT ignored; the stand-in then never saw its Ctrl-C (two CI runs)."""
+    """The stand-in starts as from a terminal, SIGINT and SIGTERM at their defaults. An ignored signal
+    stays ignored across exec, and the pytest worker may have SIGINT ignored (a suite started as a
+    background job of a non-interactive shell ignores it; so may code an earlier test ran in-process):
+    the stand-in then never saw its Ctrl-C and the SIGINT case hung (two CI runs here)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
 
